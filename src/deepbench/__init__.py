@@ -1,0 +1,37 @@
+"""DeepBench: benchmark data for machine learning from mechanistic physics models.
+
+Light at import: heavy or optional dependencies (h5py, scipy, matplotlib, torch, dask, zarr) are
+imported only by the functions that need them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.3.0.dev0"
+__all__ = ["simulate", "generate", "load", "list_simulators", "describe", "__version__"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deepbench.api import describe, list_simulators, simulate
+    from deepbench.dataset.generate import generate
+    from deepbench.dataset.view import load
+
+_LAZY = {
+    "simulate": "deepbench.api",
+    "list_simulators": "deepbench.api",
+    "describe": "deepbench.api",
+    "generate": "deepbench.dataset.generate",
+    "load": "deepbench.dataset.view",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'deepbench' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

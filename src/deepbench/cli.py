@@ -1,0 +1,217 @@
+"""The ``deepbench`` command line: generate, validate, list, describe, info, show, export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from deepbench import __version__
+from deepbench.errors import DeepBenchError, SpecError
+
+EXIT_SPEC = 2
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn DeepBench errors into a one-line message and an exit code (2 for bad input)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SpecError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_SPEC)
+        except DeepBenchError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="deepbench")
+def main() -> None:
+    """DeepBench: benchmark datasets from mechanistic physics models, exactly reproducible."""
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
+              help="Output HDF5 file.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a spec field, e.g. --set params.width=4 --set obs_noise={}.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Local processes computing chunks (one BLAS thread each).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output when done.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted run of the same spec.")
+@_guard
+def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int, overwrite: bool,
+             resume: bool) -> None:
+    """Generate the dataset described by SPEC into OUT."""
+    from deepbench.dataset.generate import generate as run
+    from deepbench.dataset.spec import resolve
+
+    resolved = resolve(spec, overrides)  # fail before any work or file is touched
+    n = resolved["n"]
+    if sys.stderr.isatty():
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task(f"{resolved['name']}: chunks", total=None, rate="")
+
+            def progress(done: int, total: int) -> None:
+                elapsed = bar.tasks[task].elapsed or 0.0
+                rate = f"{done * resolved['chunk_size'] / elapsed:,.0f} samples/s" \
+                    if elapsed > 0 and done else ""
+                bar.update(task, completed=done, total=total, rate=rate)
+
+            path = run(spec, out, overrides=overrides, workers=workers, overwrite=overwrite,
+                       resume=resume, progress=progress)
+    else:
+        path = run(spec, out, overrides=overrides, workers=workers, overwrite=overwrite,
+                   resume=resume)
+    click.echo(f"wrote {n} samples to {path}")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
+@click.option("--json", "as_json", is_flag=True, help="Print the resolved spec as JSON.")
+@_guard
+def validate(spec: str, overrides: tuple[str, ...], as_json: bool) -> None:
+    """Check SPEC completely (no work done); print the resolved spec with --json."""
+    from deepbench.dataset.generate import run_id
+    from deepbench.dataset.spec import resolve
+
+    resolved = resolve(spec, overrides)
+    if as_json:
+        click.echo(json.dumps(resolved, indent=2))
+    else:
+        classes = ", ".join(f"{c['name']} ({c['simulator']})" for c in resolved["classes"])
+        click.echo(f"ok: {resolved['name']}: {resolved['n']} samples, classes: {classes}; "
+                   f"run id {run_id(resolved)}")
+
+
+@main.command("list")
+def list_() -> None:
+    """List the registered simulators."""
+    from deepbench.core import registry
+
+    for name in registry.names():
+        cls = registry.get(name)
+        click.echo(f"{name:24s} v{cls.version}  {cls.summary}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@_guard
+def describe(name: str, as_json: bool) -> None:
+    """Show a simulator's parameters, settings and outputs."""
+    from deepbench.api import describe as info
+
+    d = info(name)
+    if as_json:
+        click.echo(json.dumps(d, indent=2, default=list))
+        return
+    click.echo(f"{d['name']} (version {d['version']}): {d['summary']}\n\nparameters:")
+    for p in d["params"]:
+        lo = "-inf" if p["low"] is None else f"{p['low']:g}"
+        hi = "inf" if p["high"] is None else f"{p['high']:g}"
+        br = ("(" if p["open_low"] else "[") + f"{lo}, {hi}" + (")" if p["open_high"] else "]")
+        extra = f"; period {p['period']}" if p["period"] else ""
+        click.echo(f"  {p['name']:12s} default {p['default']!s:8s} {p['unit'] or '-':6s} "
+                   f"{br:16s} {p['doc']}{extra}")
+    for a in d["alternatives"]:
+        opts = " or ".join("(" + ", ".join(o) + ")" for o in a["options"])
+        click.echo(f"  give exactly one of {opts} for {a['target']}")
+    click.echo("settings (config):")
+    for s in d["settings"]:
+        click.echo(f"  {s['name']:12s} default {s['default']!s:8s} {s['doc']}")
+    for title in ("outputs", "truth", "catalog"):
+        if d[title]:
+            click.echo(f"{title}:")
+            for o in d[title]:
+                click.echo(f"  {o['name']:12s} shape {tuple(o['shape'])!s:12s} "
+                           f"{o['unit'] or '-':6s} {o['doc']}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@_guard
+def info(path: str) -> None:
+    """Summarise a dataset: provenance, shapes and label statistics."""
+    import numpy as np
+
+    from deepbench.dataset.view import load
+
+    with load(path) as ds:
+        m = ds.metadata
+        click.echo(f"{ds.path.name}: {len(ds)} samples, run id {m['run_id']}, created "
+                   f"{m['created']}")
+        click.echo("versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()))
+        click.echo("simulators: " + ", ".join(f"{k} v{v}" for k, v in m["simulators"].items()))
+        click.echo(f"chunks: {len(m['chunks']['completed'])}/{m['chunks']['count']} of "
+                   f"{m['chunks']['size']}")
+        for group in ("outputs", "clean", "truth", "catalog"):
+            for name, d in getattr(ds, group).items():
+                click.echo(f"  {group}/{name}: {d.shape} {d.dtype} "
+                           f"[{d.attrs.get('unit', '')}]")
+        for group in ("labels", "labels_perturbed"):
+            for name, d in getattr(ds, group).items():
+                v = d[()]
+                ok = v[np.isfinite(v)] if v.dtype.kind == "f" else v
+                stats = (f"min {ok.min():.4g}  mean {ok.mean():.4g}  max {ok.max():.4g}"
+                         if ok.size else "all NaN")
+                click.echo(f"  {group}/{name}: {stats}")
+        if ds.class_names and len(ds.class_names) > 1:
+            counts = np.bincount(ds.labels["class_index"][()], minlength=len(ds.class_names))
+            click.echo("  classes: " + ", ".join(
+                f"{n} {c}" for n, c in zip(ds.class_names, counts, strict=True)))
+        for name, idx in ds.splits.items():
+            click.echo(f"  splits/{name}: {idx.size} samples")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
+@click.option("-n", "count", default=16, show_default=True, type=click.IntRange(1, 400))
+@click.option("--output", "output_name", default=None, help="Which output to show.")
+@_guard
+def show(path: str, out: str, count: int, output_name: str | None) -> None:
+    """Save a gallery of the first samples with their labels as a PNG."""
+    from deepbench.io.gallery import gallery
+
+    click.echo(f"wrote {gallery(path, out, count=count, output=output_name)}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["npz", "png"]), required=True)
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
+@click.option("--overwrite", is_flag=True)
+@_guard
+def export(path: str, fmt: str, out: str, overwrite: bool) -> None:
+    """Export a dataset to a folder of PNGs with labels.csv, or to a .npz file."""
+    from deepbench.io.export import export as run
+
+    click.echo(f"wrote {run(path, Path(out), fmt, overwrite=overwrite)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Core abstractions: parameter declarations, priors, the simulator base, registry, seeding, noise."""

@@ -1,0 +1,106 @@
+"""Noise prescriptions, always kept apart.
+
+* Parameter noise perturbs the true parameters before simulation (both are stored as labels).
+* Observation noise is added to an output: ``gaussian`` (sigma, in the output's unit), ``poisson``
+  (counts = value × gain are Poisson-sampled, then divided by the gain), or ``poisson_gaussian``
+  (their sum). Draws do not depend on the noise level, so clean/noisy pairs are exact.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from deepbench.core.params import Param
+from deepbench.errors import SpecError
+
+OnInvalid = Literal["resample", "clip", "error"]
+MAX_RESAMPLE = 1000
+
+
+class ParamNoise(BaseModel):
+    """Gaussian perturbation of one parameter: absolute (``sigma`` in its unit) or relative."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sigma: Annotated[float, Field(ge=0)]
+    relative: bool = False
+
+    def perturb(self, values: np.ndarray, eps: np.ndarray) -> np.ndarray:
+        step = self.sigma * eps
+        return values * (1.0 + step) if self.relative else values + step
+
+
+def perturb(values: np.ndarray, noise: ParamNoise, param: Param, rng: np.random.Generator,
+            on_invalid: OnInvalid, field: str) -> np.ndarray:
+    """Perturbed copy of ``values``; out-of-bounds results are resampled, clipped or rejected."""
+    out = noise.perturb(values, rng.standard_normal(values.shape))
+    if param.kind == "int":
+        out = np.round(out)
+    bad = ~param.contains(out)
+    if not bad.any():
+        return out
+    if on_invalid == "clip":
+        return param.clip(out)
+    if on_invalid == "error":
+        i = int(np.flatnonzero(bad)[0])
+        raise SpecError(field, float(out[i]), f"perturbed values within bounds: {param.allowed()} "
+                        "(set on_invalid: resample or clip to allow this)")
+    for _ in range(MAX_RESAMPLE):  # deterministic: the stream is consumed in a fixed order
+        idx = np.flatnonzero(bad)
+        redo = noise.perturb(values[idx], rng.standard_normal(idx.size))
+        if param.kind == "int":
+            redo = np.round(redo)
+        out[idx] = redo
+        bad[idx] = ~param.contains(redo)
+        if not bad.any():
+            return out
+    raise SpecError(field, noise.sigma, f"a noise level that keeps {param.name} within its bounds "
+                    f"({param.allowed()}) after at most {MAX_RESAMPLE} redraws")
+
+
+class Gaussian(BaseModel):
+    """Additive white Gaussian noise with standard deviation ``sigma`` (output units)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["gaussian"]
+    sigma: Annotated[float, Field(ge=0)]
+
+    def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        noise = rng.standard_normal(x.shape, dtype=_float(x))
+        noise *= self.sigma
+        noise += x
+        return noise
+
+
+class Poisson(BaseModel):
+    """Shot noise: ``Poisson(x · gain) / gain``; ``x`` must be >= 0."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["poisson"]
+    gain: Annotated[float, Field(gt=0)]
+
+    def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        lam = np.maximum(x, 0, dtype=np.float64) * self.gain
+        return (rng.poisson(lam) / self.gain).astype(x.dtype)
+
+
+class PoissonGaussian(BaseModel):
+    """Shot noise plus additive Gaussian (read) noise: ``Poisson(x·gain)/gain + sigma·N(0, 1)``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["poisson_gaussian"]
+    gain: Annotated[float, Field(gt=0)]
+    sigma: Annotated[float, Field(ge=0)]
+
+    def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        shot = Poisson(kind="poisson", gain=self.gain).apply(x, rng)
+        return Gaussian(kind="gaussian", sigma=self.sigma).apply(shot, rng)
+
+
+ObsNoise = Annotated[Gaussian | Poisson | PoissonGaussian, Field(discriminator="kind")]
+
+
+def _float(x: np.ndarray) -> type:
+    return np.float32 if x.dtype == np.float32 else np.float64

@@ -1,0 +1,1 @@
+"""Exporters and pictures of stored datasets."""

@@ -1,0 +1,1 @@
+"""Shapes family: anti-aliased geometric shapes and multi-shape scenes (``shapes.*``)."""

@@ -1,0 +1,134 @@
+"""The pipeline end to end in-process: layout, reproducibility, resume, overwrite safety."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import h5py
+import numpy as np
+import pytest
+from tests_support import dataset_bytes
+
+import deepbench
+from deepbench.dataset.generate import workdir_for
+from deepbench.errors import OutputExistsError
+
+
+def arrays(path) -> dict:
+    return dataset_bytes(path)
+
+
+def test_layout_labels_truth_and_splits(tmp_path, small_spec):
+    out = deepbench.generate(small_spec, tmp_path / "d.h5")
+    with h5py.File(out, "r") as f:
+        assert f["outputs/image"].shape == (70, 16, 20)
+        assert f["outputs/image"].dtype == np.float32
+        assert f["clean/image"].shape == (70, 16, 20)
+        assert f["outputs/image"].attrs["unit"] == ""
+        ci = f["labels/class_index"][()]
+        names = json.loads(f["labels/class_index"].attrs["class_names"])
+        assert names == ["circle", "rectangle"]
+        radius = f["labels/radius"][()]
+        assert np.all(np.isnan(radius[ci == 1])) and np.all(radius[ci == 0] >= 2)
+        w, wp = f["labels/width"][()], f["labels_perturbed/width"][()]
+        assert np.all(np.isfinite(wp[ci == 1])) and not np.allclose(w[ci == 1], wp[ci == 1])
+        assert f["labels/radius"].attrs["unit"] == "px"
+        area = f["truth/area"][()]
+        np.testing.assert_allclose(area[ci == 0], np.pi * radius[ci == 0] ** 2)
+        np.testing.assert_allclose(area[ci == 1], wp[ci == 1] * 4)  # truth follows the drawn value
+        noise = f["outputs/image"][()] - f["clean/image"][()]
+        assert abs(noise.std() - 0.05) < 0.005
+        splits = {k: v[()] for k, v in f["splits"].items()}
+        assert set(splits) == {"train", "test", "big"}
+        assert np.all(radius[splits["big"]] > 5.5)
+        everything = np.concatenate(list(splits.values()))
+        assert np.array_equal(np.sort(everything), np.arange(70))  # disjoint and complete
+        meta = json.loads(f.attrs["deepbench"])
+    assert meta["spec"]["classes"][1]["params"]["height"] == {"dist": "constant", "value": 4}
+    assert meta["versions"]["numpy"] == np.__version__
+    assert len(meta["chunks"]["sha256"]) == 4 and meta["chunks"]["completed"] == [0, 1, 2, 3]
+    assert not workdir_for(out).exists()
+
+
+def test_same_spec_twice_and_with_two_workers_is_byte_identical(tmp_path, small_spec):
+    a = deepbench.generate(small_spec, tmp_path / "a.h5")
+    b = deepbench.generate(small_spec, tmp_path / "b.h5", workers=2)
+    assert arrays(a) == arrays(b)
+    with deepbench.load(a) as ds:
+        assert ds.metadata["run_id"] == json.loads(h5py.File(b, "r").attrs["deepbench"])["run_id"]
+
+
+def test_noise_level_change_leaves_clean_labels_truth_identical(tmp_path, small_spec):
+    a = arrays(deepbench.generate(small_spec, tmp_path / "a.h5"))
+    louder = copy.deepcopy(small_spec)
+    louder["obs_noise"]["image"]["sigma"] = 0.3
+    b = arrays(deepbench.generate(louder, tmp_path / "b.h5"))
+    for key in a:
+        if key.startswith(("clean/", "labels", "truth/", "splits/")):
+            assert a[key] == b[key], key
+    assert a["outputs/image"] != b["outputs/image"]
+
+
+def test_in_memory_simulate_equals_stored(tmp_path, small_spec):
+    batch = deepbench.simulate(small_spec)
+    with deepbench.load(deepbench.generate(small_spec, tmp_path / "d.h5")) as ds:
+        assert np.array_equal(batch.outputs["image"], ds.outputs["image"][()])
+        assert np.array_equal(batch.labels["class_index"], ds.labels["class_index"][()])
+        assert len(ds) == 70 and set(ds[3]) >= {"image", "label.class_index"}
+
+
+def test_existing_output_is_never_overwritten_without_overwrite(tmp_path, small_spec):
+    out = tmp_path / "d.h5"
+    out.write_bytes(b"precious")
+    with pytest.raises(OutputExistsError, match="--overwrite"):
+        deepbench.generate(small_spec, out)
+    assert out.read_bytes() == b"precious"
+    deepbench.generate(small_spec, out, overwrite=True)
+    with deepbench.load(out) as ds:
+        assert len(ds) == 70
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_resume_completes_an_interrupted_run_identically(tmp_path, small_spec):
+    full = deepbench.generate(small_spec, tmp_path / "full.h5")
+    out = tmp_path / "part.h5"
+
+    def stop_after_two(done: int, total: int) -> None:
+        if done >= 2:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        deepbench.generate(small_spec, out, progress=stop_after_two)
+    work = workdir_for(out)
+    assert not out.exists() and len(list(work.glob("chunk-*.h5"))) == 2
+    (work / "chunk-000003.h5.tmp99").write_bytes(b"half-written")  # as if killed mid-write
+    with pytest.raises(OutputExistsError, match="--resume"):
+        deepbench.generate(small_spec, out)
+    other = copy.deepcopy(small_spec)
+    other["seed"] = 12
+    with pytest.raises(OutputExistsError, match="different spec"):
+        deepbench.generate(other, out, resume=True)
+    deepbench.generate(small_spec, out, resume=True)
+    assert arrays(full) == arrays(out)
+    assert not work.exists()
+
+
+def test_scene_catalogue_rows_are_sorted_by_sample(tmp_path):
+    spec = {"simulator": "shapes.scene", "n": 50, "chunk_size": 7, "seed": 3,
+            "config": {"height": 32, "width": 32, "masks": True},
+            "params": {"n_objects": {"dist": "integers", "low": 0, "high": 3}}}
+    a = deepbench.generate(spec, tmp_path / "a.h5")
+    b = deepbench.generate(spec, tmp_path / "b.h5", workers=2)
+    assert arrays(a) == arrays(b)
+    with deepbench.load(a) as ds:
+        idx = ds.catalog["sample_index"][()]
+        counts = np.bincount(idx, minlength=50)
+        assert np.array_equal(counts, ds.labels["n_objects"][()].astype(int))
+        assert np.all(np.diff(idx) >= 0)
+        assert ds.catalog["mask"].shape == (idx.size, 32, 32)
+        objs = ds.objects(5)
+        assert len(objs["x"]) == counts[5]
