@@ -19,7 +19,6 @@ circles; ellipse outlines are approximated by the ellipses with semi-axes ``a ±
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -28,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 F32 = np.float32
 SUBROWS = 2  # bands per pixel row for the y integral (each sampled at two pieces)
 _BIG = 1e6
+_EPS = 1e-9
 Image = NDArray[np.float32]
 Arr = NDArray[np.float64]
 Interval = tuple[Arr, Arr]  # (lo, hi), each (H, B); empty when hi <= lo
@@ -74,8 +74,10 @@ def _samples(rows: Arr, extent: Extent | None) -> list[tuple[Arr, NDArray[np.flo
         y_min, y_max, s_lo, s_hi = extent
         top, bottom = np.maximum(top, y_min), np.minimum(bottom, y_max)
         mid = (top + bottom) / 2
-        split = np.where((s_lo > top) & (s_lo < bottom), s_lo,
-                         np.where((s_hi > top) & (s_hi < bottom), s_hi, mid))
+        # a vertex counts as inside a band only clear of its ends, so that rounding noise (e.g. after
+        # a rotation by a symmetry of the shape) cannot flip the choice of sample points
+        split = np.where((s_lo > top + _EPS) & (s_lo < bottom - _EPS), s_lo,
+                         np.where((s_hi > top + _EPS) & (s_hi < bottom - _EPS), s_hi, mid))
         for a, b in ((top, split), (split, bottom)):
             length = np.maximum(b - a, 0.0)
             out.append(((a + b) / 2, (length * (2 * SUBROWS)).astype(F32)[:, None, :]))
@@ -189,18 +191,23 @@ def _polygon_planes(radius: Arr, n: NDArray[np.int64], angle: Arr, grow: Arr
     return planes
 
 
-def _vertex_extent(y: Arr) -> Extent:
-    """Extent from vertex y's (B, V): min, max, and the second-lowest and second-highest."""
-    y = np.sort(y, axis=1)
-    return y[:, 0], y[:, -1], y[:, 1], y[:, -2]
+def _vertex_extent(y: Arr, count: NDArray[np.int64] | None = None) -> Extent:
+    """Extent from vertex y's (B, V), of which the first ``count`` per sample are real: min, max,
+    and the second-lowest and second-highest."""
+    if count is not None:
+        y = np.where(np.arange(y.shape[1])[None, :] < count[:, None], y, np.nan)
+    y = np.sort(y, axis=1)  # NaN padding sorts last
+    last = (np.full(len(y), y.shape[1]) if count is None else count) - 1
+    rows = np.arange(len(y))
+    return y[:, 0], y[rows, last], y[:, 1], y[rows, last - 1]
 
 
 def _polygon_extent(radius: Arr, n: NDArray[np.int64], angle: Arr, grow: Arr) -> Extent:
     """Extent of a (grown) regular polygon: its vertices sit at (apothem + grow)/cos(π/n)."""
     r = (radius * np.cos(np.pi / n) + grow) / np.cos(np.pi / n)
     k = np.arange(int(n.max()))[None, :]
-    y = r[:, None] * np.sin(angle[:, None] + 2 * np.pi * (k % n[:, None]) / n[:, None])
-    return _vertex_extent(y)
+    y = r[:, None] * np.sin(angle[:, None] + 2 * np.pi * k / n[:, None])
+    return _vertex_extent(y, n)
 
 
 def _box_extent(width: Arr, height: Arr, angle: Arr, grow: Arr) -> Extent:

@@ -1,0 +1,95 @@
+"""Shape simulators: labels, truth and catalogue agree with the images they describe."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import deepbench
+from deepbench.shapes.scene import KINDS
+
+U = {"dist": "uniform"}
+
+
+def uniform(low: float, high: float) -> dict:
+    return {**U, "low": low, "high": high}
+
+
+CASES = [
+    ("shapes.rectangle", {"width": uniform(8, 20), "height": uniform(8, 20), "angle": uniform(0, 6)}),
+    ("shapes.polygon", {"radius": uniform(6, 12), "n_sides": {"dist": "integers", "low": 3, "high": 9},
+                        "angle": uniform(0, 6)}),
+    # outlines of ellipses are exact for moderate eccentricity (see render.py); b/a >= 0.6 here
+    ("shapes.ellipse", {"a": uniform(8, 12), "b": uniform(7.2, 8), "angle": uniform(0, 6)}),
+    ("shapes.circle", {"radius": uniform(4, 12)}),
+    ("shapes.arc", {"radius": uniform(8, 14), "thickness": uniform(4, 8), "start": uniform(0, 3),
+                    "end": uniform(4, 6)}),
+]
+
+
+@pytest.mark.parametrize("filled", [True, False])
+@pytest.mark.parametrize("name, params", CASES, ids=[c[0] for c in CASES])
+def test_truth_area_matches_the_image(name, params, filled):
+    batch = deepbench.simulate(name, n=40, seed=3, config={"height": 64, "width": 64, "filled": filled},
+                               line_width=1.5, **params)
+    total = batch.outputs["image"].sum(axis=(1, 2))
+    np.testing.assert_array_less(np.abs(total / batch.truth["area"] - 1), 0.01 if filled else 0.03)
+
+
+def test_line_truth_area_matches_the_image():
+    batch = deepbench.simulate("shapes.line", n=40, seed=3, config={"height": 64, "width": 64},
+                               length=uniform(8, 30), thickness=uniform(0.3, 4), angle=uniform(0, 6))
+    total = batch.outputs["image"].sum(axis=(1, 2))
+    np.testing.assert_array_less(np.abs(total / batch.truth["area"] - 1), 0.01)
+
+
+def test_angle_canonical_respects_symmetry():
+    b = deepbench.simulate("shapes.polygon", n=3, n_sides=4, angle={"dist": "choice",
+                                                                      "values": [0.1, 0.1 + math.pi / 2]})
+    np.testing.assert_allclose(b.truth["angle_canonical"], 0.1)
+    sq = deepbench.simulate("shapes.rectangle", n=2, width=5, height=5, angle=0.2 + math.pi / 2)
+    np.testing.assert_allclose(sq.truth["angle_canonical"], 0.2)
+    rect = deepbench.simulate("shapes.rectangle", n=2, width=6, height=5, angle=0.2 + math.pi / 2)
+    np.testing.assert_allclose(rect.truth["angle_canonical"], 0.2 + math.pi / 2)
+
+
+def test_positions_are_offsets_from_the_image_centre():
+    b = deepbench.simulate("shapes.circle", n=1, config={"height": 41, "width": 60}, radius=5,
+                           cx=3.0, cy=-2.0)
+    img = b.outputs["image"][0]
+    ys, xs = np.mgrid[:41, :60]
+    assert abs((img * xs).sum() / img.sum() - (29.5 + 3)) < 0.01
+    assert abs((img * ys).sum() / img.sum() - (20 - 2)) < 0.01
+
+
+def test_scene_catalogue_describes_each_object():
+    batch = deepbench.simulate("shapes.scene", n=30, seed=5,
+                               config={"height": 48, "width": 48, "masks": True, "margin": 8},
+                               n_objects={"dist": "integers", "low": 1, "high": 4})
+    cat = batch.catalog
+    counts = np.bincount(cat["sample_index"], minlength=30)
+    assert np.array_equal(counts, batch.labels["n_objects"].astype(int))
+    assert set(np.unique(cat["kind"])) <= set(range(len(KINDS)))
+    masks = cat["mask"]
+    # each mask's sum is its object's analytic area (objects may cross the border: compare inside ones)
+    x0, y0, x1, y1 = cat["bbox"].T
+    inside = (x0 > -0.5) & (y0 > -0.5) & (x1 < 47.5) & (y1 < 47.5)
+    np.testing.assert_array_less(np.abs(masks.sum(axis=(1, 2))[inside] / cat["area"][inside] - 1), 0.02)
+    # the image is the per-pixel maximum of its objects' masks
+    for i in range(30):
+        rows = cat["sample_index"] == i
+        np.testing.assert_allclose(batch.outputs["image"][i], masks[rows].max(axis=0), atol=1e-6)
+    # masks lie within their boxes
+    ys, xs = np.mgrid[:48, :48]
+    on = masks > 1e-6
+    assert np.all(np.where(on, xs, 1e9).min(axis=(1, 2)) + 0.5 >= x0)
+    assert np.all(np.where(on, xs, -1e9).max(axis=(1, 2)) - 0.5 <= x1)
+
+
+def test_scene_with_chosen_kinds_and_aliasing():
+    batch = deepbench.simulate("shapes.scene", n=10, seed=1,
+                               config={"kinds": ["circle", "line"], "antialias": False})
+    assert set(np.unique(batch.outputs["image"])) <= {0.0, 1.0}
+    assert set(np.unique(batch.catalog["kind"])) <= {0, 1}
