@@ -41,7 +41,7 @@ def gallery(path: str | Path, out: str | Path, *, count: int = 16, output: str |
 
     cols = columns or math.ceil(math.sqrt(k))
     rows = math.ceil(k / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.5 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.8 * rows), squeeze=False)
     lo, hi = float(np.min(images)), float(np.max(images))
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
