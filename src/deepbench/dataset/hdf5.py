@@ -89,7 +89,7 @@ def merge(workdir: Path, plan: Plan, target: Path, provenance: Mapping[str, Any]
     with h5py.File(chunk_path(workdir, 0), "r") as first:
         layout = {g: {name: (d.shape[1:], d.dtype) for name, d in first[g].items()}
                   for g in first if g != "catalog"}
-    rows = {}
+    rows: dict[str, list[Any]] = {}
     for k in range(plan.n_chunks):
         with h5py.File(chunk_path(workdir, k), "r") as f:
             if "catalog" in f:

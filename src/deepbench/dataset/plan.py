@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from deepbench.core import registry
-from deepbench.core.noise import ObsNoise, ParamNoise, perturb
+from deepbench.core.noise import ObsNoise, OnInvalid, ParamNoise, perturb
 from deepbench.core.params import Output
 from deepbench.core.priors import Grid, Prior, grid_values
 from deepbench.core.seeding import stage_rng
@@ -73,7 +73,7 @@ class Plan:
         self.n: int = resolved["n"]
         self.seed: int = resolved["seed"]
         self.chunk_size: int = resolved["chunk_size"]
-        self.on_invalid: str = resolved["on_invalid"]
+        self.on_invalid: OnInvalid = resolved["on_invalid"]
         self.classes = [
             ClassPlan(
                 name=c["name"],

@@ -215,6 +215,7 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
                                 "exactly one of 'simulator' or 'classes'"))
         raise SpecError(problems)
     if spec.classes is None:
+        assert spec.simulator is not None
         entries = [ClassSpec(simulator=spec.simulator, config={}, params={},
                              param_noise=spec.param_noise)]
         prefix = [""]
