@@ -34,8 +34,8 @@ def _plan(resolved_json: str) -> Plan:
 
 def run_task(resolved_json: str, k: int, workdir: str) -> tuple[int, str]:
     """One chunk task: simulate chunk ``k`` and write it to ``workdir``; returns (k, sha256)."""
-    chunk = _plan(resolved_json).simulate_chunk(k)
-    return k, hdf5.write_chunk(Path(workdir), chunk)
+    plan = _plan(resolved_json)
+    return k, hdf5.write_chunk(Path(workdir), plan.simulate_chunk(k), plan)
 
 
 def _dumps(resolved: Mapping[str, Any]) -> str:

@@ -2,8 +2,10 @@
 
 A run writes each chunk to its own small file in ``OUT.partial.d/`` (atomically: written as
 ``.tmp`` and renamed), so a killed run loses at most the chunks in flight and workers never share a
-file handle. When every chunk exists they are copied, in chunk order, into ``OUT.partial``, which
-is renamed to ``OUT`` when complete. Layout of the final file::
+file handle. Chunk files already hold the final HDF5 chunking and compression (the HDF5 chunk rows
+divide the spec's chunk size), so compression happens in the workers and the merge into
+``OUT.partial`` copies compressed HDF5 chunks as they are, in chunk order; ``OUT.partial`` is
+renamed to ``OUT`` when complete. Layout of the final file::
 
     outputs/<name>   (N, ...)   declared outputs, attrs unit, description
     clean/<name>     (N, ...)   noise-free outputs (output.store_clean)
@@ -35,11 +37,31 @@ def chunk_path(workdir: Path, k: int) -> Path:
     return workdir / f"chunk-{k:06d}.h5"
 
 
-def write_chunk(workdir: Path, chunk: Chunk) -> str:
-    """Write one chunk file atomically; returns its SHA-256."""
+def storage(plan: Plan) -> dict[str, Any]:
+    """h5py dataset options (filters) from the spec's ``output`` section."""
+    out = plan.resolved["output"]
+    compression = None if out["compression"] == "none" else out["compression"]
+    opts: dict[str, Any] = {"compression": compression}
+    if compression == "gzip":
+        opts["compression_opts"] = out["compression_level"]
+    if compression:
+        opts["shuffle"] = True
+    return opts
+
+
+def rows_per_chunk(shape: tuple[int, ...], itemsize: int, chunk_size: int) -> int:
+    """HDF5 chunk rows: the largest divisor of ``chunk_size`` whose chunk stays within CHUNK_BYTES."""
+    per_row = max(1, int(np.prod(shape, dtype=np.int64)) * itemsize)
+    limit = max(1, CHUNK_BYTES // per_row)
+    return max(d for d in range(1, min(limit, chunk_size) + 1) if chunk_size % d == 0)
+
+
+def write_chunk(workdir: Path, chunk: Chunk, plan: Plan) -> str:
+    """Write one chunk file atomically, with the final file's chunking and filters; returns its SHA-256."""
     final = chunk_path(workdir, chunk.index)
     tmp = final.with_suffix(f".tmp{os.getpid()}")
     digest = chunk.sha256()
+    opts = storage(plan)
     with h5py.File(tmp, "w", track_order=True) as f:
         f.attrs["chunk"] = chunk.index
         f.attrs["start"] = chunk.start
@@ -48,7 +70,12 @@ def write_chunk(workdir: Path, chunk: Chunk) -> str:
         for group, arrays in chunk.groups.items():
             g = f.create_group(group)
             for name, arr in arrays.items():
-                g.create_dataset(name, data=arr)
+                if group == "catalog":
+                    g.create_dataset(name, data=arr)
+                else:
+                    rows = rows_per_chunk(arr.shape[1:], arr.itemsize, plan.chunk_size)
+                    g.create_dataset(name, data=arr, chunks=(rows, *arr.shape[1:]),
+                                     maxshape=(None, *arr.shape[1:]), **opts)
     os.replace(tmp, final)
     return digest
 
@@ -69,23 +96,14 @@ def completed_chunks(workdir: Path, n_chunks: int) -> dict[int, str]:
     return done
 
 
-def _chunks_for(shape: tuple[int, ...], itemsize: int, rows: int) -> tuple[int, ...]:
-    per_row = max(1, int(np.prod(shape[1:], dtype=np.int64)) * itemsize)
-    n = max(1, min(rows, shape[0], CHUNK_BYTES // per_row))
-    return (n, *shape[1:])
-
-
 def merge(workdir: Path, plan: Plan, target: Path, provenance: Mapping[str, Any],
           splits: Mapping[str, np.ndarray]) -> None:
-    """Copy every chunk file, in chunk order, into one HDF5 file at ``target``."""
-    out = plan.resolved["output"]
-    compression = None if out["compression"] == "none" else out["compression"]
-    opts: dict[str, Any] = {"compression": compression}
-    if compression == "gzip":
-        opts["compression_opts"] = out["compression_level"]
-    if compression:
-        opts["shuffle"] = True
+    """Assemble every chunk file, in chunk order, into one HDF5 file at ``target``.
 
+    Per-sample datasets are copied as raw compressed HDF5 chunks (no decompression); catalogue
+    rows are concatenated. Memory stays bounded by one chunk file's catalogue.
+    """
+    opts = storage(plan)
     with h5py.File(chunk_path(workdir, 0), "r") as first:
         layout = {g: {name: (d.shape[1:], d.dtype) for name, d in first[g].items()}
                   for g in first if g != "catalog"}
@@ -102,33 +120,42 @@ def merge(workdir: Path, plan: Plan, target: Path, provenance: Mapping[str, Any]
         for group in GROUPS:
             if group in layout:
                 for name, (shape, dtype) in layout[group].items():
-                    full = (plan.n, *shape)
+                    step = rows_per_chunk(shape, dtype.itemsize, plan.chunk_size)
                     datasets[group, name] = f.create_dataset(
-                        f"{group}/{name}", shape=full, dtype=dtype,
-                        chunks=_chunks_for(full, dtype.itemsize, plan.chunk_size), **opts)
+                        f"{group}/{name}", shape=(plan.n, *shape), dtype=dtype,
+                        chunks=(step, *shape), maxshape=(None, *shape), **opts)
             elif group == "catalog" and rows:
                 for name, (shape, dtype, count) in rows.items():
-                    full = (count, *shape)
+                    chunks = (min(max(count, 1), 4096), *shape) if count else None
                     datasets[group, name] = f.create_dataset(
-                        f"catalog/{name}", shape=full, dtype=dtype,
-                        chunks=_chunks_for(full, dtype.itemsize, 4096) if count else None,
+                        f"catalog/{name}", shape=(count, *shape), dtype=dtype, chunks=chunks,
                         **(opts if count else {}))
         offset = 0
         for k in range(plan.n_chunks):
             with h5py.File(chunk_path(workdir, k), "r") as src:
-                start, stop = int(src.attrs["start"]), int(src.attrs["stop"])
+                start = int(src.attrs["start"])
                 for group in src:
                     for name, d in src[group].items():
+                        dst = datasets[group, name]
                         if group == "catalog":
-                            datasets[group, name][offset:offset + d.shape[0]] = d[()]
+                            dst[offset:offset + d.shape[0]] = d[()]
                         else:
-                            datasets[group, name][start:stop] = d[()]
+                            _copy_chunks(d, dst, start)
                 if "catalog" in src:
                     offset += src["catalog/sample_index"].shape[0]
         _describe(f, plan)
         for name, idx in splits.items():
             f.create_dataset(f"splits/{name}", data=np.asarray(idx, dtype=np.int64))
         f.attrs["deepbench"] = json.dumps(provenance, sort_keys=True)
+
+
+def _copy_chunks(src: h5py.Dataset, dst: h5py.Dataset, start: int) -> None:
+    """Copy every stored chunk of ``src`` into ``dst`` at row offset ``start``, still compressed."""
+    step = src.chunks[0]
+    zeros = (0,) * (src.ndim - 1)
+    for row in range(0, src.shape[0], step):
+        mask, data = src.id.read_direct_chunk((row, *zeros))
+        dst.id.write_direct_chunk((start + row, *zeros), data, mask)
 
 
 def _describe(f: h5py.File, plan: Plan) -> None:
