@@ -12,8 +12,8 @@ length of pixel ``j`` is ``A(j + ½) − A(j − ½)`` with ``A(x) = Σ clip(x, 
 whole batch at the ``W + 1`` pixel edges with one broadcast ``clip`` per interval and sub-row. So the
 sum over a row is exactly the shape's chord length, areas and centroids converge fast, and thin
 shapes keep their exact width. Outlines are the shape grown by ``line_width/2`` minus the shape
-shrunk by it (mitered for polygons): their area is perimeter × line width exactly for polygons and
-circles; ellipse outlines are approximated by the ellipses with semi-axes ``a ± w/2, b ± w/2``.
+shrunk by it (mitered for polygons, exact parallel curves for ellipses): their area is
+perimeter × line width.
 ``antialias=False`` gives the two-colour rendering: 1 where the pixel centre is inside, else 0.
 """
 
@@ -278,20 +278,69 @@ def render_polygon(cx: ArrayLike, cy: ArrayLike, radius: ArrayLike, n_sides: Arr
     return _outline(at, cx, cy, lw, shape, antialias, extent)
 
 
+def _ellipse_offset_row(dy: Arr, a: Arr, b: Arr, angle: Arr, s: Arr) -> Interval:
+    """Row interval of the ellipse's parallel body at signed distance ``s`` (dilation s > 0).
+
+    The boundary is q(t) = (a cos t, b sin t) + s·n(t), n the unit outward normal; its image-frame
+    height Y(t) runs monotonically between its extremes ±(R + s), R = √(a² sin²θ + b² cos²θ), on
+    each of the two branches (while s > −b²/a). Each branch is solved for Y(t) = y by Newton's method
+    from the base ellipse's closed-form solution, clamped to the branch.
+    """
+    st, ct = np.sin(angle), np.cos(angle)
+    big_r = np.hypot(a * st, b * ct)
+    phi = np.arctan2(a * st, b * ct)  # base ellipse: Y(t) = R sin(t + φ)
+    reach = big_r + s
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.clip(dy / np.where(reach > 0, reach, 1.0), -1.0, 1.0)
+    half = np.arcsin(ratio)  # in [−π/2, π/2]
+    xs = []
+    for t0, lo, hi, sign in ((half - phi, -np.pi / 2 - phi, np.pi / 2 - phi, 1.0),
+                             (np.pi - half - phi, np.pi / 2 - phi, 3 * np.pi / 2 - phi, -1.0)):
+        t = t0
+        lo, hi = lo + np.zeros_like(t), hi + np.zeros_like(t)
+        for _ in range(5):  # Newton, safeguarded by bisection of the bracket [lo, hi]
+            c, sn = np.cos(t), np.sin(t)
+            norm = np.sqrt((b * c) ** 2 + (a * sn) ** 2)
+            fu, fv = a + s * b / norm, b + s * a / norm
+            dinv = -(a * a - b * b) * sn * c / norm**3
+            resid = sign * ((c * fu) * st + (sn * fv) * ct - dy)  # increasing in t on [lo, hi]
+            slope = sign * ((-sn * fu + c * s * b * dinv) * st + (c * fv + sn * s * a * dinv) * ct)
+            below = resid < 0
+            lo = np.where(below, t, lo)
+            hi = np.where(below, hi, t)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                t_new = t - resid / slope
+            t = np.where((t_new >= lo) & (t_new <= hi), t_new, (lo + hi) / 2)
+        c, sn = np.cos(t), np.sin(t)
+        norm = np.sqrt((b * c) ** 2 + (a * sn) ** 2)
+        xs.append(c * (a + s * b / norm) * ct - sn * (b + s * a / norm) * st)
+    inside = (np.abs(dy) <= reach) & (b + s > 0)
+    return (np.where(inside, np.minimum(*xs), np.inf), np.where(inside, np.maximum(*xs), -np.inf))
+
+
 def render_ellipse(cx: ArrayLike, cy: ArrayLike, a: ArrayLike, b: ArrayLike, angle: ArrayLike, *,
                    shape: tuple[int, int], filled: bool = True, line_width: ArrayLike = 1.0,
                    antialias: bool = True) -> Image:
-    """Ellipse with semi-axes ``a`` (along ``angle``) and ``b`` px centred on (cx, cy)."""
+    """Ellipse with semi-axes ``a`` (along ``angle``) and ``b`` px centred on (cx, cy).
+
+    The outline is the band within ``line_width``/2 of the ellipse (between its exact parallel
+    curves), so its area is perimeter × line width; exact while line_width/2 < b²/a (the smallest
+    radius of curvature), beyond which the inner edge near the major-axis tips is approximate.
+    """
     cx, cy, a, b, angle, lw = _batch(cx, cy, a, b, angle, line_width)
+    if filled:
+        return _raster(lambda dy: [_ellipse_row(dy, a, b, angle)], cx, cy, shape, antialias,
+                       _ellipse_extent(a, b, angle))
 
     def at(grow: Arr) -> Spans:
-        return lambda dy: [_ellipse_row(dy, a + grow, b + grow, angle)]
+        if np.array_equal(a, b):  # circles: the parallel curves are circles
+            return lambda dy: [_ellipse_row(dy, a + grow, a + grow, angle)]
+        return lambda dy: [_ellipse_offset_row(dy, a, b, angle, grow)]
 
     def extent(grow: Arr) -> Extent:
-        return _ellipse_extent(np.maximum(a + grow, 0), np.maximum(b + grow, 0), angle)
+        reach = np.maximum(np.hypot(a * np.sin(angle), b * np.cos(angle)) + grow, 0)
+        return -reach, reach, -reach, reach
 
-    if filled:
-        return _raster(at(np.zeros_like(cx)), cx, cy, shape, antialias, extent(np.zeros_like(cx)))
     return _outline(at, cx, cy, lw, shape, antialias, extent)
 
 
