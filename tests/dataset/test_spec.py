@@ -122,3 +122,12 @@ def test_example_specs_resolve(tmp_path):
     assert len(paths) >= 3
     for path in paths:
         assert resolve(path)["n"] > 0
+
+
+def test_parameters_unused_by_the_configuration_are_rejected_and_not_stored():
+    with pytest.raises(SpecError, match="params.line_width.*config.filled: false"):
+        resolve({"simulator": "shapes.circle", "n": 2, "params": {"line_width": 2}})
+    filled = resolve({"simulator": "shapes.circle", "n": 2})["classes"][0]["params"]
+    outline = resolve({"simulator": "shapes.circle", "n": 2, "config": {"filled": False},
+                       "params": {"line_width": 2}})["classes"][0]["params"]
+    assert "line_width" not in filled and outline["line_width"]["value"] == 2

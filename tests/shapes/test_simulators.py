@@ -31,8 +31,9 @@ CASES = [
 @pytest.mark.parametrize("filled", [True, False])
 @pytest.mark.parametrize("name, params", CASES, ids=[c[0] for c in CASES])
 def test_truth_area_matches_the_image(name, params, filled):
+    outline = {} if filled else {"line_width": 1.5}
     batch = deepbench.simulate(name, n=40, seed=3, config={"height": 64, "width": 64, "filled": filled},
-                               line_width=1.5, **params)
+                               **outline, **params)
     total = batch.outputs["image"].sum(axis=(1, 2))
     np.testing.assert_array_less(np.abs(total / batch.truth["area"] - 1), 0.01 if filled else 0.03)
 

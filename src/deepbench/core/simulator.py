@@ -66,6 +66,10 @@ class Simulator:
         """Cross-setting checks; override when settings constrain each other."""
         return []
 
+    def inactive(self) -> dict[str, str]:
+        """Parameters this configuration does not use, with the reason (they are not drawn or stored)."""
+        return {}
+
     def outputs(self) -> tuple[Output, ...]:
         raise NotImplementedError
 
@@ -86,16 +90,3 @@ class Simulator:
     # -- the physics ----------------------------------------------------------------------------
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
         raise NotImplementedError
-
-    def __call__(self, n: int = 1, *, seed: int = 0, **params: float) -> SimResult:
-        """Simulate ``n`` samples with constant parameters (defaults for the rest); for quick looks."""
-        values = {}
-        for p in self.params:
-            value = params.pop(p.name, p.default)
-            if value is None:
-                continue
-            values[p.name] = np.full(n, float(value))
-        if params:
-            raise SpecError(f"params.{next(iter(params))}", params[next(iter(params))],
-                            f"a parameter of {self.name}")
-        return self.simulate(values, np.random.default_rng(seed))

@@ -333,9 +333,14 @@ def _resolve_params(sim: Simulator, shared: Mapping[str, Any], own: Mapping[str,
             if opt is not option:
                 unused.update(opt)
 
+    inactive = sim.inactive()
+    for name, why in inactive.items():
+        if name in given:
+            problems.append(Problem(given[name][0], given[name][1].model_dump(exclude={"integer"}),
+                                    f"no value: {name} is unused here ({why})"))
     params: dict[str, Any] = {}
     for p in sim.params:
-        if p.name in unused:
+        if p.name in unused or p.name in inactive:
             continue
         if p.name in given:
             path, prior = given[p.name]

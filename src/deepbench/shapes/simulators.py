@@ -63,13 +63,18 @@ class ShapeSimulator(Simulator):
                    "rotation reduced modulo the shape's rotational symmetry, in [0, period)"),
         )
 
+    def inactive(self) -> dict[str, str]:
+        if self.config.get("filled", False):
+            return {"line_width": "it is the outline width; set config.filled: false for outlines"}
+        return {}
+
     def centre(self, params: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         h, w = self.shape
         return params["cx"] + (w - 1) / 2, params["cy"] + (h - 1) / 2
 
     def style(self, params: Mapping[str, np.ndarray]) -> dict[str, Any]:
         return {"shape": self.shape, "filled": self.config["filled"],
-                "line_width": params["line_width"], "antialias": self.config["antialias"]}
+                "line_width": params.get("line_width", 1.0), "antialias": self.config["antialias"]}
 
     def area(self, params: Mapping[str, np.ndarray], filled_area: np.ndarray,
              perimeter: np.ndarray) -> np.ndarray:
