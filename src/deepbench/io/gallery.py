@@ -19,6 +19,7 @@ def gallery(path: str | Path, out: str | Path, *, count: int = 16, output: str |
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.patches import Rectangle
     except ImportError:
         raise DeepBenchError("showing a dataset needs matplotlib: pip install 'deepbench[plot]'"
                              ) from None
@@ -48,22 +49,24 @@ def gallery(path: str | Path, out: str | Path, *, count: int = 16, output: str |
         if i >= k:
             continue
         ax.imshow(images[i], cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
-        ax.set_title(_title(i, labels, names, objects), fontsize=6)
+        ax.set_title(_title(i, labels, names), fontsize=6)
+        if objects is not None and "bbox" in objects[i]:  # catalogue boxes, in pixel coordinates
+            for x0, y0, x1, y1 in objects[i]["bbox"]:
+                ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=0.6,
+                                       edgecolor="tab:orange"))
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
 
 
-def _title(i: int, labels: dict[str, np.ndarray], names: list[str], objects: list | None) -> str:
+def _title(i: int, labels: dict[str, np.ndarray], names: list[str]) -> str:
     parts = []
     if "class_index" in labels:
         parts.append(names[int(labels["class_index"][i])])
     for key, v in labels.items():
         if key != "class_index" and np.isfinite(v[i]):
             parts.append(f"{key}={v[i]:.3g}")
-    if objects is not None:
-        parts.append(f"{len(objects[i].get('sample_index', []))} objects")
     lines, line = [], ""
     for p in parts:
         if len(line) + len(p) > 28:
