@@ -132,3 +132,36 @@ def test_scene_catalogue_rows_are_sorted_by_sample(tmp_path):
         assert ds.catalog["mask"].shape == (idx.size, 32, 32)
         objs = ds.objects(5)
         assert len(objs["x"]) == counts[5]
+
+
+def test_grid_example_is_a_full_factorial_repeated(tmp_path):
+    from conftest import EXAMPLES
+
+    with deepbench.load(deepbench.generate(EXAMPLES / "polygon_grid.yaml", tmp_path / "g.h5")) as ds:
+        n = 4 * 3 * 6 * 3 * 3
+        assert len(ds) == 2 * n
+        combos = np.stack([ds.labels[k][()] for k in ("n_sides", "radius", "angle", "cx", "cy")], 1)
+        assert len(np.unique(combos[:n], axis=0)) == n  # every combination once per pass
+        assert np.array_equal(combos[:n], combos[n:])
+        # the second pass is the same objects: the images are identical (no noise in this spec)
+        assert np.array_equal(ds.outputs["image"][:n], ds.outputs["image"][n:])
+
+
+@pytest.mark.parametrize("mode", ["clip", "resample"])
+def test_on_invalid_keeps_perturbed_values_inside_bounds(tmp_path, mode):
+    spec = {"simulator": "shapes.circle", "n": 400, "chunk_size": 100, "on_invalid": mode,
+            "params": {"radius": {"dist": "uniform", "low": 0.2, "high": 1.0}},
+            "param_noise": {"radius": {"sigma": 1.0}}}
+    batch = deepbench.simulate(spec)
+    r = batch.labels_perturbed["radius"]
+    assert np.all(r > 0) and not np.array_equal(r, batch.labels["radius"])
+    np.testing.assert_allclose(batch.truth["area"], np.pi * r**2)
+
+
+def test_on_invalid_error_stops_the_run_naming_the_field(tmp_path):
+    from deepbench.errors import SpecError
+
+    spec = {"simulator": "shapes.circle", "n": 400, "on_invalid": "error",
+            "params": {"radius": 0.5}, "param_noise": {"radius": {"sigma": 1.0}}}
+    with pytest.raises(SpecError, match="param_noise.radius"):
+        deepbench.generate(spec, tmp_path / "x.h5")

@@ -166,19 +166,20 @@ def _subtract(a: Interval, g: Interval) -> tuple[Interval, Interval]:
 
 def _ellipse_row(dy: Arr, a: Arr, b: Arr, angle: Arr) -> Interval:
     """Row interval of the rotated ellipse (u/a)² + (v/b)² <= 1 (empty where a or b <= 0)."""
+    real = (a > 0) & (b > 0)
+    a, b = np.where(real, a, 1.0), np.where(real, b, 1.0)
     c, s = np.cos(angle), np.sin(angle)
-    with np.errstate(divide="ignore"):
-        ia2, ib2 = 1 / np.where(a > 0, a, 0) ** 2, 1 / np.where(b > 0, b, 0) ** 2
-    qa = c * c * ia2 + s * s * ib2
-    qb = 2 * dy * (c * s * (ia2 - ib2))
-    qc = dy * dy * (s * s * ia2 + c * c * ib2) - 1
-    with np.errstate(invalid="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # vanishing axes: empty
+        ia2, ib2 = 1 / (a * a), 1 / (b * b)
+        qa = c * c * ia2 + s * s * ib2
+        qb = 2 * dy * (c * s * (ia2 - ib2))
+        qc = dy * dy * (s * s * ia2 + c * c * ib2) - 1
         disc = qb * qb - 4 * qa * qc
         root = np.sqrt(np.maximum(disc, 0))
         lo = (-qb - root) / (2 * qa)
         hi = (-qb + root) / (2 * qa)
-    bad = ~(disc >= 0) | ~np.isfinite(lo) | ~np.isfinite(hi)
-    return np.where(bad, np.inf, lo), np.where(bad, -np.inf, hi)
+    keep = (disc >= 0) & real & np.isfinite(lo) & np.isfinite(hi)
+    return np.where(keep, lo, np.inf), np.where(keep, hi, -np.inf)
 
 
 def _polygon_planes(radius: Arr, n: NDArray[np.int64], angle: Arr, grow: Arr
