@@ -39,3 +39,12 @@ def test_list_and_describe():
     p = {x["name"]: x for x in d["params"]}
     assert p["radius"]["unit"] == "px" and p["n_sides"]["low"] == 3
     assert d["outputs"][0]["shape"] == [28, 28]
+
+
+def test_simulator_reference_in_docs_is_in_sync():
+    from conftest import ROOT
+
+    from deepbench.api import reference_markdown
+
+    text = (ROOT / "docs" / "simulators.md").read_text()
+    assert text.strip() == reference_markdown().strip(), "run: deepbench describe --markdown > docs/simulators.md"

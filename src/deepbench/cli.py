@@ -118,13 +118,20 @@ def list_() -> None:
 
 
 @main.command()
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--markdown", is_flag=True, help="The reference of every simulator, as Markdown.")
 @_guard
-def describe(name: str, as_json: bool) -> None:
+def describe(name: str | None, as_json: bool, markdown: bool) -> None:
     """Show a simulator's parameters, settings and outputs."""
     from deepbench.api import describe as info
+    from deepbench.api import reference_markdown
 
+    if markdown:
+        click.echo(reference_markdown())
+        return
+    if name is None:
+        raise SpecError("NAME", None, "a simulator name (see deepbench list), or --markdown")
     d = info(name)
     if as_json:
         click.echo(json.dumps(d, indent=2, default=list))

@@ -131,3 +131,9 @@ def test_parameters_unused_by_the_configuration_are_rejected_and_not_stored():
     outline = resolve({"simulator": "shapes.circle", "n": 2, "config": {"filled": False},
                        "params": {"line_width": 2}})["classes"][0]["params"]
     assert "line_width" not in filled and outline["line_width"]["value"] == 2
+
+
+def test_angles_given_in_degrees_by_mistake_are_caught():
+    with pytest.raises(SpecError, match=r"params.angle.*\(unit: rad\)"):
+        resolve({"simulator": "shapes.rectangle", "n": 2,
+                 "params": {"angle": {"dist": "uniform", "low": 0, "high": 90}}})

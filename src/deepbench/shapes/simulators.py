@@ -38,8 +38,8 @@ IMAGE_SETTINGS = (
 
 
 def _angle(period: str) -> Param:
-    return Param("angle", 0.0, "rad", "rotation from +x towards +y", low=-8 * math.pi,
-                 high=8 * math.pi, period=period)
+    return Param("angle", 0.0, "rad", "rotation from +x towards +y", low=-TAU,
+                 high=TAU, period=period)
 
 
 class ShapeSimulator(Simulator):
@@ -181,10 +181,10 @@ class Arc(ShapeSimulator):
                     high=4096.0),
               Param("thickness", 3.0, "px", "radial thickness (r_out − r_in)", low=0.0,
                     open_low=True, high=8192.0),
-              Param("start", 0.0, "rad", "start angle, from +x towards +y", low=-8 * math.pi,
-                    high=8 * math.pi, period="2*pi"),
-              Param("end", 2.0, "rad", "end angle, from +x towards +y", low=-8 * math.pi,
-                    high=8 * math.pi, period="2*pi"),
+              Param("start", 0.0, "rad", "start angle, from +x towards +y", low=-TAU,
+                    high=TAU, period="2*pi"),
+              Param("end", 2.0, "rad", "end angle, from +x towards +y", low=-TAU,
+                    high=TAU, period="2*pi"),
               LINE_WIDTH)
 
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
