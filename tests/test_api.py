@@ -47,4 +47,5 @@ def test_simulator_reference_in_docs_is_in_sync():
     from deepbench.api import reference_markdown
 
     text = (ROOT / "docs" / "simulators.md").read_text()
-    assert text.strip() == reference_markdown().strip(), "run: deepbench describe --markdown > docs/simulators.md"
+    hint = "regenerate: deepbench describe --markdown > docs/simulators.md"
+    assert text.strip() == reference_markdown().strip(), hint
