@@ -356,11 +356,18 @@ def render_arc(cx: ArrayLike, cy: ArrayLike, radius: ArrayLike, start: ArrayLike
     cx, cy, radius, start, end, thickness, lw = _batch(cx, cy, radius, start, end, thickness,
                                                        line_width)
     span = np.clip(end - start, 0.0, 2 * np.pi)
+    full = span >= 2 * np.pi - 1e-12
+    wide = (span > np.pi) & ~full  # the sector is the ring minus a convex gap: up to 4 intervals
+    if wide.any() and not wide.all():  # render the two kinds apart: the others need only 2 intervals
+        out = np.empty((cx.size, *shape), dtype=F32)
+        for part in (wide, ~wide):
+            out[part] = render_arc(cx[part], cy[part], radius[part], start[part], end[part],
+                                   thickness[part], shape=shape, filled=filled, line_width=lw[part],
+                                   antialias=antialias)
+        return out
     r_in, r_out = radius - thickness / 2, radius + thickness / 2
     s1, c1 = np.sin(start), np.cos(start)
     s2, c2 = np.sin(start + span), np.cos(start + span)
-    full = span >= 2 * np.pi - 1e-12
-    wide = span > np.pi
     zero = np.zeros_like(cx)
 
     def at(grow: Arr) -> Spans:
@@ -368,18 +375,14 @@ def render_arc(cx: ArrayLike, cy: ArrayLike, radius: ArrayLike, start: ArrayLike
             outer = _ellipse_row(dy, r_out + grow, r_out + grow, zero)
             inner = _ellipse_row(dy, r_in - grow, r_in - grow, zero)
             ring = _subtract(outer, inner)
+            if wide.any():
+                gap = _halfplanes(dy, [(-s1, c1, -grow), (s2, -c2, -grow)])
+                return [*_subtract(ring[0], gap), *_subtract(ring[1], gap)]
             wedge = _halfplanes(dy, [(s1, -c1, grow), (-s2, c2, grow)])
-            gap = _halfplanes(dy, [(-s1, c1, -grow), (s2, -c2, -grow)])
-            narrow = [_intersect(ring[0], wedge), _intersect(ring[1], wedge)]
-            broad = [*_subtract(ring[0], gap), *_subtract(ring[1], gap)]
-            none = (np.full(dy.shape, np.inf), np.full(dy.shape, -np.inf))
             out = []
-            for i in range(4):
-                ring_i = ring[i] if i < 2 else none
-                narrow_i = narrow[i] if i < 2 else none
-                lo = np.where(full, ring_i[0], np.where(wide, broad[i][0], narrow_i[0]))
-                hi = np.where(full, ring_i[1], np.where(wide, broad[i][1], narrow_i[1]))
-                out.append((lo, hi))
+            for piece in ring:
+                lo, hi = _intersect(piece, wedge)
+                out.append((np.where(full, piece[0], lo), np.where(full, piece[1], hi)))
             return out
 
         return spans
