@@ -42,21 +42,26 @@ class Constant(_Prior):
         return np.full(n, float(self.value))
 
 
-class Uniform(_Prior):
-    """Uniform on [low, high)."""
+class _Interval(_Prior):
+    """A prior on [low, high]."""
 
-    dist: Literal["uniform"]
     low: Number
     high: Number
 
     @model_validator(mode="after")
-    def _order(self) -> Uniform:
+    def _order(self) -> _Interval:
         if not self.high > self.low:
             raise ValueError(f"high ({self.high}) must be greater than low ({self.low})")
         return self
 
     def support(self) -> tuple[float, float]:
         return (float(self.low), float(self.high))
+
+
+class Uniform(_Interval):
+    """Uniform on [low, high)."""
+
+    dist: Literal["uniform"]
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.uniform(self.low, self.high, n)
@@ -91,23 +96,12 @@ class Normal(_Prior):
         return self.loc + self.scale * rng.standard_normal(n)
 
 
-class TruncNormal(_Prior):
+class TruncNormal(_Interval):
     """Gaussian ``(loc, scale)`` truncated to [low, high], drawn by inverse CDF (no rejection)."""
 
     dist: Literal["truncnormal"]
     loc: Number
     scale: Annotated[float, Field(gt=0)]
-    low: Number
-    high: Number
-
-    @model_validator(mode="after")
-    def _order(self) -> TruncNormal:
-        if not self.high > self.low:
-            raise ValueError(f"high ({self.high}) must be greater than low ({self.low})")
-        return self
-
-    def support(self) -> tuple[float, float]:
-        return (float(self.low), float(self.high))
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         a = (self.low - self.loc) / self.scale

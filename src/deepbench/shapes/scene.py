@@ -18,6 +18,7 @@ from deepbench.core.params import Output, Param, Setting
 from deepbench.core.simulator import SimResult, Simulator
 from deepbench.errors import Problem
 from deepbench.shapes import render
+from deepbench.shapes.simulators import IMAGE_SETTINGS
 
 KINDS = ("rectangle", "polygon", "ellipse", "circle", "arc", "line")
 TAU = 2 * math.pi
@@ -31,10 +32,7 @@ class ShapeScene(Simulator):
     params = (Param("n_objects", 2, "", "number of shapes in the image", low=0, high=64,
                     kind="int"),)
     settings = (
-        Setting("height", 28, "image height in pixels (rows)", int, low=8, high=1024, unit="px"),
-        Setting("width", 28, "image width in pixels (columns)", int, low=8, high=1024, unit="px"),
-        Setting("antialias", True, "pixel-area coverage; false gives 0/1 rendering", bool),
-        Setting("filled", True, "filled shapes, or outlines of width line_width px", bool),
+        *IMAGE_SETTINGS,
         Setting("line_width", 1.0, "outline width when filled is false", float, low=0.1,
                 high=64, unit="px"),
         Setting("kinds", KINDS, "shape kinds to draw from, uniformly", tuple),
