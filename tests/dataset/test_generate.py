@@ -165,3 +165,14 @@ def test_on_invalid_error_stops_the_run_naming_the_field(tmp_path):
             "params": {"radius": 0.5}, "param_noise": {"radius": {"sigma": 1.0}}}
     with pytest.raises(SpecError, match="param_noise.radius"):
         deepbench.generate(spec, tmp_path / "x.h5")
+
+
+def test_whole_files_are_byte_identical_with_a_pinned_creation_time(tmp_path, small_spec, monkeypatch):
+    import hashlib
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    a = deepbench.generate(small_spec, tmp_path / "a.h5")
+    b = deepbench.generate(small_spec, tmp_path / "b.h5", workers=2)
+    assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest()
+    with deepbench.load(a) as ds:
+        assert ds.metadata["created"] == "2023-11-14T22:13:20+00:00"

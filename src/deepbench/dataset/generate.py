@@ -34,6 +34,13 @@ def versions() -> dict[str, str]:
             "h5py": h5py.__version__}
 
 
+def created() -> str:
+    """Creation time (UTC, ISO 8601); ``SOURCE_DATE_EPOCH`` pins it, making whole files byte-identical."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+    return when.isoformat(timespec="seconds")
+
+
 def run_id(resolved: Mapping[str, Any]) -> str:
     """Content hash of the resolved spec (seed and simulator versions included) and the versions."""
     text = json.dumps({"spec": resolved, "versions": versions()}, sort_keys=True)
@@ -100,7 +107,7 @@ def generate(spec: str | Path | Mapping[str, Any], out: str | Path, *,
         "simulators": {c["simulator"]: c["simulator_version"] for c in resolved["classes"]},
         "class_names": plan.class_names,
         "run_id": rid,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created": created(),
         "chunks": {"count": plan.n_chunks, "size": plan.chunk_size,
                    "sha256": [done[k] for k in range(plan.n_chunks)],
                    "completed": sorted(done)},
