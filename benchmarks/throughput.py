@@ -1,7 +1,7 @@
 """Throughput and peak memory of DeepBench simulators and the HDF5 pipeline, one worker.
 
 Run: ``python benchmarks/throughput.py`` (all cases) or ``--case NAME``. Each case runs in a fresh
-subprocess pinned to one BLAS thread, reports samples/s (best of ``--repeats``) and the peak RSS of
+subprocess pinned to one BLAS thread, reports samples/s (best of ``--repeats``, default 5) and the peak RSS of
 that subprocess. The README's table holds the figures measured with this script.
 """
 
@@ -107,7 +107,7 @@ CASES = {"scene28": case_scene28, "scene28_aliased": case_scene28_aliased,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--case", choices=sorted(CASES))
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     if args.case:
         label, rate = CASES[args.case](args.repeats)
