@@ -20,7 +20,7 @@ def test_unknown_name_suggests_the_closest():
 def test_registration_is_lazy_and_import_is_light():
     code = ("import sys, deepbench; deepbench.list_simulators(); "
             "heavy = {'torch', 'dask', 'zarr', 'matplotlib', 'h5py', 'scipy', "
-            "'deepbench.shapes.render'} & set(sys.modules); print(sorted(heavy))")
+            "'deepbench.shapes.raster'} & set(sys.modules); print(sorted(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

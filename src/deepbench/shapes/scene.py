@@ -17,7 +17,7 @@ import numpy as np
 from deepbench.core.params import Output, Param, Setting
 from deepbench.core.simulator import SimResult, Simulator
 from deepbench.errors import Problem
-from deepbench.shapes import render
+from deepbench.shapes import raster
 from deepbench.shapes.simulators import IMAGE_SETTINGS
 
 KINDS = ("rectangle", "polygon", "ellipse", "circle", "arc", "line")
@@ -115,7 +115,7 @@ class ShapeScene(Simulator):
         arc_r, arc_t = 0.75 * size, 0.5 * size
         area = np.select(
             [is_["rectangle"], is_["polygon"], is_["ellipse"] | is_["circle"], is_["arc"], is_["line"]],
-            [box_w * box_h, render.area_polygon(size, np.maximum(n_sides, 3)), np.pi * size * minor,
+            [box_w * box_h, raster.area_polygon(size, np.maximum(n_sides, 3)), np.pi * size * minor,
              span * arc_r * arc_t, box_w * box_h])
         bbox = np.zeros((r, 4))
         # kinds that share a renderer are drawn in one call (lines are never outlined)
@@ -128,22 +128,22 @@ class ShapeScene(Simulator):
                 continue
             xs, ys, a = x[sel], y[sel], angle[sel]
             if g == 0:
-                img = render.render_rectangle(xs, ys, box_w[sel], box_h[sel], a, **style, **outline)
-                box = render.bounding_box_rectangle(xs, ys, box_w[sel], box_h[sel], a)
+                img = raster.render_rectangle(xs, ys, box_w[sel], box_h[sel], a, **style, **outline)
+                box = raster.bounding_box_rectangle(xs, ys, box_w[sel], box_h[sel], a)
             elif g == 1:
-                img = render.render_line(xs, ys, box_w[sel], a, box_h[sel], **style)
-                box = render.bounding_box_line(xs, ys, box_w[sel], a, box_h[sel])
+                img = raster.render_line(xs, ys, box_w[sel], a, box_h[sel], **style)
+                box = raster.bounding_box_line(xs, ys, box_w[sel], a, box_h[sel])
             elif g == 2:
-                img = render.render_polygon(xs, ys, size[sel], n_sides[sel], a, **style, **outline)
-                box = render.bounding_box_polygon(xs, ys, size[sel], n_sides[sel], a)
+                img = raster.render_polygon(xs, ys, size[sel], n_sides[sel], a, **style, **outline)
+                box = raster.bounding_box_polygon(xs, ys, size[sel], n_sides[sel], a)
             elif g == 3:
-                img = render.render_ellipse(xs, ys, size[sel], minor[sel], tilt[sel], **style,
+                img = raster.render_ellipse(xs, ys, size[sel], minor[sel], tilt[sel], **style,
                                             **outline)
-                box = render.bounding_box_ellipse(xs, ys, size[sel], minor[sel], tilt[sel])
+                box = raster.bounding_box_ellipse(xs, ys, size[sel], minor[sel], tilt[sel])
             else:
                 end = a + span[sel]
-                img = render.render_arc(xs, ys, arc_r[sel], a, end, arc_t[sel], **style, **outline)
-                box = render.bounding_box_arc(xs, ys, arc_r[sel], arc_t[sel], a, end)
+                img = raster.render_arc(xs, ys, arc_r[sel], a, end, arc_t[sel], **style, **outline)
+                box = raster.bounding_box_arc(xs, ys, arc_r[sel], arc_t[sel], a, end)
             objects[sel] = img
             bbox[sel] = np.stack(box, axis=-1)
         # objects are ordered by sample: object j of sample i sits at starts[i] + j

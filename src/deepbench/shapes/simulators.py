@@ -17,7 +17,7 @@ import numpy as np
 
 from deepbench.core.params import Alternative, Output, Param, Setting
 from deepbench.core.simulator import SimResult, Simulator
-from deepbench.shapes import render
+from deepbench.shapes import raster
 
 TAU = 2 * math.pi
 
@@ -96,7 +96,7 @@ class Rectangle(ShapeSimulator):
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
         cx, cy = self.centre(params)
         w, h, a = params["width"], params["height"], params["angle"]
-        image = render.render_rectangle(cx, cy, w, h, a, **self.style(params))
+        image = raster.render_rectangle(cx, cy, w, h, a, **self.style(params))
         period = np.where(w == h, math.pi / 2, math.pi)
         return SimResult({"image": image}, {
             "area": self.area(params, w * h, 2 * (w + h)),
@@ -121,10 +121,10 @@ class Polygon(ShapeSimulator):
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
         cx, cy = self.centre(params)
         r, n, a = params["radius"], params["n_sides"].astype(np.int64), params["angle"]
-        image = render.render_polygon(cx, cy, r, n, a, **self.style(params))
+        image = raster.render_polygon(cx, cy, r, n, a, **self.style(params))
         side = 2 * r * np.sin(np.pi / n)
         return SimResult({"image": image}, {
-            "area": self.area(params, render.area_polygon(r, n), n * side),
+            "area": self.area(params, raster.area_polygon(r, n), n * side),
             "angle_canonical": np.mod(a, TAU / n)})
 
 
@@ -143,9 +143,9 @@ class Ellipse(ShapeSimulator):
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
         cx, cy = self.centre(params)
         a, b, ang = params["a"], params["b"], params["angle"]
-        image = render.render_ellipse(cx, cy, a, b, ang, **self.style(params))
+        image = raster.render_ellipse(cx, cy, a, b, ang, **self.style(params))
         return SimResult({"image": image}, {
-            "area": self.area(params, render.area_ellipse(a, b), render.perimeter_ellipse(a, b)),
+            "area": self.area(params, raster.area_ellipse(a, b), raster.perimeter_ellipse(a, b)),
             "angle_canonical": np.where(a == b, 0.0, np.mod(ang, math.pi))})
 
 
@@ -161,7 +161,7 @@ class Circle(ShapeSimulator):
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
         cx, cy = self.centre(params)
         r = params["radius"]
-        image = render.render_ellipse(cx, cy, r, r, np.zeros_like(r), **self.style(params))
+        image = raster.render_ellipse(cx, cy, r, r, np.zeros_like(r), **self.style(params))
         return SimResult({"image": image}, {
             "area": self.area(params, np.pi * r * r, TAU * r),
             "angle_canonical": np.zeros_like(r)})
@@ -193,7 +193,7 @@ class Arc(ShapeSimulator):
         start = params["start"]
         span = np.mod(params["end"] - start, TAU)
         span = np.where(span == 0, TAU, span)
-        image = render.render_arc(cx, cy, r, start, start + span, t, **self.style(params))
+        image = raster.render_arc(cx, cy, r, start, start + span, t, **self.style(params))
         r_in, r_out = np.maximum(r - t / 2, 0.0), r + t / 2  # thickness > 2·radius: a pie slice
         perimeter = span * (r_in + r_out) + np.where(span < TAU, 2 * (r_out - r_in), 0.0)
         return SimResult({"image": image}, {
@@ -217,7 +217,7 @@ class Line(ShapeSimulator):
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
         cx, cy = self.centre(params)
         length, t, a = params["length"], params["thickness"], params["angle"]
-        image = render.render_line(cx, cy, length, a, t, shape=self.shape,
+        image = raster.render_line(cx, cy, length, a, t, shape=self.shape,
                                    antialias=self.config["antialias"])
         return SimResult({"image": image}, {"area": length * t,
                                             "angle_canonical": np.mod(a, math.pi)})

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deepbench.shapes import render as R
+from deepbench.shapes import raster as R
 
 SHAPE = (128, 128)
 N = 60
