@@ -103,7 +103,9 @@ class ShapeScene(Simulator):
 
         style = {"shape": self.shape, "antialias": cfg["antialias"]}
         outline = {"filled": cfg["filled"], "line_width": cfg["line_width"]}
-        objects = np.empty((r, h, w), dtype=np.float32)  # each object's own coverage
+        masks = np.empty((r, h, w), dtype=np.float32) if cfg["masks"] else None
+        image = np.zeros((b, h, w), dtype=np.float32)
+        slot = np.arange(r) - np.repeat(np.cumsum(counts) - counts, counts)
         n_sides = np.where(kind == KINDS.index("polygon"), n_sides, 0)
         is_ = {name: kind == KINDS.index(name) for name in KINDS}
         # per-object geometry of each kind, in the terms of the renderer that draws it
@@ -144,24 +146,19 @@ class ShapeScene(Simulator):
                 end = a + span[sel]
                 img = raster.render_arc(xs, ys, arc_r[sel], a, end, arc_t[sel], **style, **outline)
                 box = raster.bounding_box_arc(xs, ys, arc_r[sel], arc_t[sel], a, end)
-            objects[sel] = img
             bbox[sel] = np.stack(box, axis=-1)
-        # objects are ordered by sample: object j of sample i sits at starts[i] + j
-        image = np.zeros((b, h, w), dtype=np.float32)
-        starts = np.cumsum(counts) - counts
-        for j in range(int(counts.max(initial=0))):  # a loop over slots, not samples
-            has = counts > j
-            if has.all():
-                np.maximum(image, objects[starts + j], out=image)
-            else:
-                idx = np.flatnonzero(has)
-                image[idx] = np.maximum(image[idx], objects[starts[idx] + j])
+            if masks is not None:
+                masks[sel] = img
+            for j in np.unique(slot[sel]):  # a loop over slots: within one, samples are distinct
+                part = slot[sel] == j
+                idx = sample[sel[part]]
+                image[idx] = np.maximum(image[idx], img[part])
         uses_aspect = np.isin(kind, [KINDS.index("rectangle"), KINDS.index("ellipse")])
         catalog = {"sample_index": sample, "kind": _kind_index(kind, kinds), "x": x, "y": y,
                    "size": size, "aspect": np.where(uses_aspect, aspect, 1.0),
             "angle": angle, "n_sides": n_sides, "area": area, "bbox": bbox}
-        if cfg["masks"]:
-            catalog["mask"] = objects
+        if masks is not None:
+            catalog["mask"] = masks
         return SimResult({"image": image}, {}, catalog)
 
 
