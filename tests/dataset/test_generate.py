@@ -176,3 +176,12 @@ def test_whole_files_are_byte_identical_with_a_pinned_creation_time(tmp_path, sm
     assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest()
     with deepbench.load(a) as ds:
         assert ds.metadata["created"] == "2023-11-14T22:13:20+00:00"
+
+
+def test_hdf5_chunks_stay_near_one_megabyte(tmp_path):
+    spec = {"simulator": "shapes.scene", "n": 40, "chunk_size": 10, "seed": 1,
+            "config": {"height": 128, "width": 128, "masks": True}, "params": {"n_objects": 3}}
+    with h5py.File(deepbench.generate(spec, tmp_path / "s.h5"), "r") as f:
+        for name in ("outputs/image", "catalog/mask", "catalog/x", "labels/n_objects"):
+            d = f[name]
+            assert np.prod(d.chunks) * d.dtype.itemsize <= 1 << 20, (name, d.chunks)

@@ -126,7 +126,8 @@ def merge(workdir: Path, plan: Plan, target: Path, provenance: Mapping[str, Any]
                         chunks=(step, *shape), maxshape=(None, *shape), **opts)
             elif group == "catalog" and rows:
                 for name, (shape, dtype, count) in rows.items():
-                    chunks = (min(max(count, 1), 4096), *shape) if count else None
+                    per_row = max(1, int(np.prod(shape, dtype=np.int64)) * dtype.itemsize)
+                    chunks = (max(1, min(count, CHUNK_BYTES // per_row)), *shape) if count else None
                     datasets[group, name] = f.create_dataset(
                         f"catalog/{name}", shape=(count, *shape), dtype=dtype, chunks=chunks,
                         **(opts if count else {}))
