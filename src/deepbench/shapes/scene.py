@@ -89,6 +89,7 @@ class ShapeScene(Simulator):
         counts = params["n_objects"].astype(np.int64)
         b = counts.size
         sample = np.repeat(np.arange(b), counts)  # objects ordered by sample, then slot
+        slot = np.arange(sample.size) - np.repeat(np.cumsum(counts) - counts, counts)
         r = sample.size
         kinds = np.array([KINDS.index(k) for k in cfg["kinds"]])
         kind = kinds[rng.integers(0, kinds.size, r)]
@@ -103,53 +104,48 @@ class ShapeScene(Simulator):
 
         style = {"shape": self.shape, "antialias": cfg["antialias"]}
         outline = {"filled": cfg["filled"], "line_width": cfg["line_width"]}
-        masks = np.empty((r, h, w), dtype=np.float32) if cfg["masks"] else None
+        coverage = np.empty((r, h, w), dtype=np.float32) if cfg["masks"] else None
         image = np.zeros((b, h, w), dtype=np.float32)
-        slot = np.arange(r) - np.repeat(np.cumsum(counts) - counts, counts)
-        n_sides = np.where(kind == KINDS.index("polygon"), n_sides, 0)
-        is_ = {name: kind == KINDS.index(name) for name in KINDS}
-        # per-object geometry of each kind, in the terms of the renderer that draws it
-        thick_line = np.maximum(1.0, size / 4)
-        box_w = 2 * size
-        box_h = np.where(is_["line"], thick_line, 2 * size * aspect)
-        minor = np.where(is_["circle"], size, size * aspect)
-        tilt = np.where(is_["circle"], 0.0, angle)
-        arc_r, arc_t = 0.75 * size, 0.5 * size
-        area = np.select(
-            [is_["rectangle"], is_["polygon"], is_["ellipse"] | is_["circle"], is_["arc"], is_["line"]],
-            [box_w * box_h, raster.area_polygon(size, np.maximum(n_sides, 3)), np.pi * size * minor,
-             span * arc_r * arc_t, box_w * box_h])
+        area = np.zeros(r)
         bbox = np.zeros((r, 4))
-        # kinds that share a renderer are drawn in one call (lines are never outlined)
-        groups = [(is_["rectangle"] | is_["line"]) if cfg["filled"] else is_["rectangle"],
-                  is_["line"] if not cfg["filled"] else np.zeros(r, dtype=bool),
-                  is_["polygon"], is_["ellipse"] | is_["circle"], is_["arc"]]
-        for g, mask in enumerate(groups):
-            sel = np.flatnonzero(mask)
+        n_sides = np.where(kind == KINDS.index("polygon"), n_sides, 0)
+        for k, name in enumerate(KINDS):
+            sel = np.flatnonzero(kind == k)
             if sel.size == 0:
                 continue
-            xs, ys, a = x[sel], y[sel], angle[sel]
-            if g == 0:
-                img = raster.render_rectangle(xs, ys, box_w[sel], box_h[sel], a, **style, **outline)
-                box = raster.bounding_box_rectangle(xs, ys, box_w[sel], box_h[sel], a)
-            elif g == 1:
-                img = raster.render_line(xs, ys, box_w[sel], a, box_h[sel], **style)
-                box = raster.bounding_box_line(xs, ys, box_w[sel], a, box_h[sel])
-            elif g == 2:
-                img = raster.render_polygon(xs, ys, size[sel], n_sides[sel], a, **style, **outline)
-                box = raster.bounding_box_polygon(xs, ys, size[sel], n_sides[sel], a)
-            elif g == 3:
-                img = raster.render_ellipse(xs, ys, size[sel], minor[sel], tilt[sel], **style,
-                                            **outline)
-                box = raster.bounding_box_ellipse(xs, ys, size[sel], minor[sel], tilt[sel])
-            else:
+            xs, ys, s, q, a = x[sel], y[sel], size[sel], aspect[sel], angle[sel]
+            if name == "rectangle":
+                img = raster.render_rectangle(xs, ys, 2 * s, 2 * s * q, a, **style, **outline)
+                area[sel] = 4 * s * s * q
+                box = raster.bounding_box_rectangle(xs, ys, 2 * s, 2 * s * q, a)
+            elif name == "polygon":
+                ns = n_sides[sel]
+                img = raster.render_polygon(xs, ys, s, ns, a, **style, **outline)
+                area[sel] = raster.area_polygon(s, ns)
+                box = raster.bounding_box_polygon(xs, ys, s, ns, a)
+            elif name == "ellipse":
+                img = raster.render_ellipse(xs, ys, s, s * q, a, **style, **outline)
+                area[sel] = math.pi * s * s * q
+                box = raster.bounding_box_ellipse(xs, ys, s, s * q, a)
+            elif name == "circle":
+                img = raster.render_ellipse(xs, ys, s, s, np.zeros_like(s), **style, **outline)
+                area[sel] = math.pi * s * s
+                box = raster.bounding_box_ellipse(xs, ys, s, s, np.zeros_like(s))
+            elif name == "arc":
+                t = s * 0.5
                 end = a + span[sel]
-                img = raster.render_arc(xs, ys, arc_r[sel], a, end, arc_t[sel], **style, **outline)
-                box = raster.bounding_box_arc(xs, ys, arc_r[sel], arc_t[sel], a, end)
+                img = raster.render_arc(xs, ys, s * 0.75, a, end, t, **style, **outline)
+                area[sel] = span[sel] * 0.75 * s * t
+                box = raster.bounding_box_arc(xs, ys, s * 0.75, t, a, end)
+            else:  # line
+                t = np.maximum(1.0, s / 4)
+                img = raster.render_line(xs, ys, 2 * s, a, t, **style)
+                area[sel] = 2 * s * t
+                box = raster.bounding_box_line(xs, ys, 2 * s, a, t)
             bbox[sel] = np.stack(box, axis=-1)
-            if masks is not None:
-                masks[sel] = img
-            for j in np.unique(slot[sel]):  # a loop over slots: within one, samples are distinct
+            if coverage is not None:
+                coverage[sel] = img
+            for j in np.unique(slot[sel]):  # within a slot each sample appears once
                 part = slot[sel] == j
                 idx = sample[sel[part]]
                 image[idx] = np.maximum(image[idx], img[part])
@@ -157,8 +153,8 @@ class ShapeScene(Simulator):
         catalog = {"sample_index": sample, "kind": _kind_index(kind, kinds), "x": x, "y": y,
                    "size": size, "aspect": np.where(uses_aspect, aspect, 1.0),
             "angle": angle, "n_sides": n_sides, "area": area, "bbox": bbox}
-        if masks is not None:
-            catalog["mask"] = masks
+        if coverage is not None:
+            catalog["mask"] = coverage
         return SimResult({"image": image}, {}, catalog)
 
 
