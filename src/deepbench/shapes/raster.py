@@ -229,6 +229,21 @@ def _box_planes(width: Arr, height: Arr, angle: Arr, grow: Arr) -> list[tuple[Ar
     return [(c, s, hw), (-c, -s, hw), (-s, c, hh), (s, -c, hh)]
 
 
+def _convex(planes_at: Callable[[Arr], list[tuple[Arr, Arr, Arr]]],
+            extent_at: Callable[[Arr], Extent], cx: Arr, cy: Arr, lw: Arr,
+            shape: tuple[int, int], filled: bool, antialias: bool) -> Image:
+    """A convex polygon given by its half-planes (grown by ``grow`` px): filled, or its outline."""
+
+    def at(grow: Arr) -> Spans:
+        planes = planes_at(grow)
+        return lambda dy: [_halfplanes(dy, planes)]
+
+    if filled:
+        zero = np.zeros_like(cx)
+        return _raster(at(zero), cx, cy, shape, antialias, extent_at(zero))
+    return _outline(at, cx, cy, lw, shape, antialias, extent_at)
+
+
 # -- public renderers --------------------------------------------------------------------------
 def render_rectangle(cx: ArrayLike, cy: ArrayLike, width: ArrayLike, height: ArrayLike,
                      angle: ArrayLike, *, shape: tuple[int, int], filled: bool = True,
@@ -239,17 +254,9 @@ def render_rectangle(cx: ArrayLike, cy: ArrayLike, width: ArrayLike, height: Arr
     area is exactly 2·(width + height)·line_width.
     """
     cx, cy, width, height, angle, lw = _batch(cx, cy, width, height, angle, line_width)
-
-    def at(grow: Arr) -> Spans:
-        planes = _box_planes(width, height, angle, grow)
-        return lambda dy: [_halfplanes(dy, planes)]
-
-    def extent(grow: Arr) -> Extent:
-        return _box_extent(width, height, angle, grow)
-
-    if filled:
-        return _raster(at(np.zeros_like(cx)), cx, cy, shape, antialias, extent(np.zeros_like(cx)))
-    return _outline(at, cx, cy, lw, shape, antialias, extent)
+    return _convex(lambda grow: _box_planes(width, height, angle, grow),
+                   lambda grow: _box_extent(width, height, angle, grow),
+                   cx, cy, lw, shape, filled, antialias)
 
 
 def render_line(cx: ArrayLike, cy: ArrayLike, length: ArrayLike, angle: ArrayLike,
@@ -267,16 +274,9 @@ def render_polygon(cx: ArrayLike, cy: ArrayLike, radius: ArrayLike, n_sides: Arr
     if np.any(n < 3):
         raise ValueError(f"n_sides must be >= 3, got {int(n.min())}")
 
-    def at(grow: Arr) -> Spans:
-        planes = _polygon_planes(radius, n, angle, grow)
-        return lambda dy: [_halfplanes(dy, planes)]
-
-    def extent(grow: Arr) -> Extent:
-        return _polygon_extent(radius, n, angle, grow)
-
-    if filled:
-        return _raster(at(np.zeros_like(cx)), cx, cy, shape, antialias, extent(np.zeros_like(cx)))
-    return _outline(at, cx, cy, lw, shape, antialias, extent)
+    return _convex(lambda grow: _polygon_planes(radius, n, angle, grow),
+                   lambda grow: _polygon_extent(radius, n, angle, grow),
+                   cx, cy, lw, shape, filled, antialias)
 
 
 def _ellipse_offset_row(dy: Arr, a: Arr, b: Arr, angle: Arr, s: Arr) -> Interval:
