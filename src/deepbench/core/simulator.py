@@ -70,6 +70,12 @@ class Simulator:
         """Parameters this configuration does not use, with the reason (they are not drawn or stored)."""
         return {}
 
+    @property
+    def stochastic(self) -> bool:
+        """True when ``simulate`` draws from ``rng`` (object positions, observation times). Only a
+        deterministic simulator promises that a batch equals its samples simulated one by one."""
+        return False
+
     def outputs(self) -> tuple[Output, ...]:
         raise NotImplementedError
 

@@ -59,6 +59,10 @@ class ShapeScene(Simulator):
         return problems
 
     @property
+    def stochastic(self) -> bool:
+        return True
+
+    @property
     def shape(self) -> tuple[int, int]:
         return (self.config["height"], self.config["width"])
 
