@@ -60,7 +60,7 @@ def _in_memory(spec: dict, n: int, chunk: int, repeats: int) -> float:
     best = 0.0
     for _ in range(repeats):
         t = time.perf_counter()
-        for k in range(plan.n_chunks):
+        for k in range(plan.spec.n_chunks):
             plan.simulate_chunk(k)
         best = max(best, n / (time.perf_counter() - t))
     return best

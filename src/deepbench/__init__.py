@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.3.0.dev0"
+from deepbench._version import __version__
+
 __all__ = ["simulate", "generate", "load", "list_simulators", "describe", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover

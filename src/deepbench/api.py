@@ -6,11 +6,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from deepbench.core import registry
+from deepbench.stores import layout
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deepbench.dataset.resolved import ResolvedSpec
 
 
 @dataclass
@@ -24,10 +28,10 @@ class Batch:
     catalog: dict[str, np.ndarray]
     clean: dict[str, np.ndarray]
     class_names: list[str]
-    spec: dict[str, Any]
+    spec: ResolvedSpec
 
     def __len__(self) -> int:
-        return int(self.spec["n"])
+        return self.spec.n
 
 
 def simulate(name_or_spec: str | Path | Mapping[str, Any], n: int | None = None, *,
@@ -61,9 +65,9 @@ def simulate(name_or_spec: str | Path | Mapping[str, Any], n: int | None = None,
             raw["seed"] = seed
     resolved = resolve(raw)
     plan = Plan(resolved)
-    chunks = [plan.simulate_chunk(k) for k in range(plan.n_chunks)]
+    chunks = [plan.simulate_chunk(k) for k in range(resolved.n_chunks)]
     groups: dict[str, dict[str, np.ndarray]] = {}
-    for g in ("outputs", "clean", "labels", "labels_perturbed", "truth", "catalog"):
+    for g in layout.GROUPS:
         names = {name for c in chunks for name in c.groups.get(g, {})}
         groups[g] = {name: np.concatenate([c.groups[g][name] for c in chunks
                                            if name in c.groups.get(g, {})]) for name in names}

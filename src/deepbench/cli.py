@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from deepbench import __version__
+from deepbench._version import __version__
 from deepbench.errors import DeepBenchError, SpecError
 
 EXIT_SPEC = 2
@@ -58,7 +58,11 @@ def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int, over
     from deepbench.dataset.spec import resolve
 
     resolved = resolve(spec, overrides)  # fail before any work or file is touched
-    n = resolved["n"]
+    n = resolved.n
+
+    def log(message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
     if sys.stderr.isatty():
         from rich.progress import (
             BarColumn,
@@ -72,19 +76,18 @@ def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int, over
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
         with Progress(*columns, transient=False) as bar:
-            task = bar.add_task(f"{resolved['name']}: chunks", total=None, rate="")
+            task = bar.add_task(f"{resolved.name}: chunks", total=None, rate="")
 
             def progress(done: int, total: int) -> None:
                 elapsed = bar.tasks[task].elapsed or 0.0
-                rate = f"{done * resolved['chunk_size'] / elapsed:,.0f} samples/s" \
+                rate = f"{done * resolved.chunk_size / elapsed:,.0f} samples/s" \
                     if elapsed > 0 and done else ""
                 bar.update(task, completed=done, total=total, rate=rate)
 
-            path = run(spec, out, overrides=overrides, workers=workers, overwrite=overwrite,
-                       resume=resume, progress=progress)
+            path = run(resolved, out, workers=workers, overwrite=overwrite, resume=resume,
+                       progress=progress, log=log)
     else:
-        path = run(spec, out, overrides=overrides, workers=workers, overwrite=overwrite,
-                   resume=resume)
+        path = run(resolved, out, workers=workers, overwrite=overwrite, resume=resume, log=log)
     click.echo(f"wrote {n} samples to {path}")
 
 
@@ -100,10 +103,10 @@ def validate(spec: str, overrides: tuple[str, ...], as_json: bool) -> None:
 
     resolved = resolve(spec, overrides)
     if as_json:
-        click.echo(json.dumps(resolved, indent=2))
+        click.echo(json.dumps(resolved.to_json(), indent=2))
     else:
-        classes = ", ".join(f"{c['name']} ({c['simulator']})" for c in resolved["classes"])
-        click.echo(f"ok: {resolved['name']}: {resolved['n']} samples, classes: {classes}; "
+        classes = ", ".join(f"{c.name} ({c.simulator})" for c in resolved.classes)
+        click.echo(f"ok: {resolved.name}: {resolved.n} samples, classes: {classes}; "
                    f"run id {run_id(resolved)}")
 
 

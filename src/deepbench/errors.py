@@ -70,3 +70,7 @@ class OutputExistsError(DeepBenchError, FileExistsError):
 
 class StoreError(DeepBenchError, OSError):
     """A dataset file is missing, incomplete, or does not match what was asked of it."""
+
+
+class OutputBusyError(DeepBenchError, BlockingIOError):
+    """Another run holds the output's lock; nothing was touched."""

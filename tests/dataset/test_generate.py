@@ -11,8 +11,8 @@ import pytest
 from tests_support import dataset_bytes
 
 import deepbench
-from deepbench.dataset.generate import workdir_for
 from deepbench.errors import OutputExistsError
+from deepbench.stores.hdf5 import workdir_for
 
 
 def arrays(path) -> dict:

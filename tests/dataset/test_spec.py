@@ -85,11 +85,11 @@ def test_resolve_fills_every_default_and_leaves_the_input_untouched():
     spec = copy.deepcopy(BASE)
     resolved = resolve(spec)
     assert spec == BASE
-    (cls,) = resolved["classes"]
-    assert cls["config"] == {"height": 28, "width": 28, "antialias": True, "filled": True}
-    assert cls["params"]["cx"] == {"dist": "constant", "value": 0.0}
-    assert cls["params"]["radius"] == {"dist": "constant", "value": 4}
-    assert resolved["output"]["compression"] == "gzip"
+    (cls,) = resolved.classes
+    assert cls.config == {"height": 28, "width": 28, "antialias": True, "filled": True}
+    assert cls.params["cx"] == {"dist": "constant", "value": 0.0}
+    assert cls.params["radius"] == {"dist": "constant", "value": 4}
+    assert resolved.output.compression == "gzip"
 
 
 def test_several_problems_are_reported_together():
@@ -102,7 +102,7 @@ def test_grid_sets_n_from_grid_size_and_repeat():
     resolved = resolve({"simulator": "shapes.circle", "repeat": 3,
                         "params": {"radius": {"dist": "grid", "values": [2, 3, 4]},
                                    "cx": {"dist": "grid", "values": [0, 1]}}})
-    assert resolved["n"] == 18
+    assert resolved.n == 18
 
 
 def test_overrides_make_the_complexity_ladder_easy():
@@ -121,15 +121,15 @@ def test_example_specs_resolve(tmp_path):
     paths = sorted(EXAMPLES.glob("*.yaml"))
     assert len(paths) >= 3
     for path in paths:
-        assert resolve(path)["n"] > 0
+        assert resolve(path).n > 0
 
 
 def test_parameters_unused_by_the_configuration_are_rejected_and_not_stored():
     with pytest.raises(SpecError, match="params.line_width.*config.filled: false"):
         resolve({"simulator": "shapes.circle", "n": 2, "params": {"line_width": 2}})
-    filled = resolve({"simulator": "shapes.circle", "n": 2})["classes"][0]["params"]
+    filled = resolve({"simulator": "shapes.circle", "n": 2}).classes[0].params
     outline = resolve({"simulator": "shapes.circle", "n": 2, "config": {"filled": False},
-                       "params": {"line_width": 2}})["classes"][0]["params"]
+                       "params": {"line_width": 2}}).classes[0].params
     assert "line_width" not in filled and outline["line_width"]["value"] == 2
 
 

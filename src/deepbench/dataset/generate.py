@@ -1,26 +1,32 @@
-"""``generate``: resolve a spec, run its chunks with an executor, and store the dataset."""
+"""``generate``: resolve a spec, run its chunks with an executor, and store the dataset.
+
+This runner is the only place that knows both the store and the executor.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
-import shutil
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from deepbench.dataset import hdf5
-from deepbench.dataset.executors import InProcess, LocalProcesses
-from deepbench.dataset.plan import Plan
+from deepbench.dataset.executors import Executor, InProcess, LocalProcesses
+from deepbench.dataset.plan import Plan, plan_for
+from deepbench.dataset.resolved import ResolvedSpec
 from deepbench.dataset.spec import resolve
 from deepbench.dataset.splits import compute_splits
-from deepbench.errors import OutputExistsError, SpecError
+from deepbench.errors import SpecError
+from deepbench.stores.base import ChunkRecord, Log
+from deepbench.stores.hdf5 import HDF5Store
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
+_LOG = logging.getLogger("deepbench")
 
 
 def versions() -> dict[str, str]:
@@ -28,7 +34,7 @@ def versions() -> dict[str, str]:
     import h5py
     import scipy
 
-    from deepbench import __version__
+    from deepbench._version import __version__
 
     return {"deepbench": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
             "h5py": h5py.__version__}
@@ -41,90 +47,66 @@ def created() -> str:
     return when.isoformat(timespec="seconds")
 
 
-def run_id(resolved: Mapping[str, Any]) -> str:
+def run_id(spec: ResolvedSpec) -> str:
     """Content hash of the resolved spec (seed and simulator versions included) and the versions."""
-    text = json.dumps({"spec": resolved, "versions": versions()}, sort_keys=True)
+    text = json.dumps({"spec": spec.to_json(), "versions": versions()}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def workdir_for(out: Path) -> Path:
-    return out.with_name(out.name + ".partial.d")
-
-
-def generate(spec: str | Path | Mapping[str, Any], out: str | Path, *,
+def generate(spec: str | Path | Mapping[str, Any] | ResolvedSpec, out: str | Path, *,
              overrides: Iterable[str] = (), workers: int = 1, overwrite: bool = False,
-             resume: bool = False, progress: Progress | None = None) -> Path:
+             resume: bool = False, progress: Progress | None = None,
+             log: Log | None = None) -> Path:
     """Generate the dataset described by ``spec`` into the HDF5 file ``out``.
 
-    Validation happens before any file is touched. An existing ``out`` is only replaced with
+    Validation happens before any file is touched; then the run takes ``OUT.lock`` (a second run on
+    the same output fails at once, naming the holder). An existing ``out`` is only replaced with
     ``overwrite`` (and only once the new file is complete); ``resume`` finishes an interrupted run
-    of the same resolved spec. The result is byte-identical for any number of ``workers``.
+    of the same resolved spec, verifying every chunk it keeps and recomputing (and logging through
+    ``log``) those that fail. The result is byte-identical for any number of ``workers``.
     """
-    resolved = resolve(spec, overrides)
-    if not isinstance(workers, int) or workers < 1:
+    resolved = spec if isinstance(spec, ResolvedSpec) else resolve(spec, overrides)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SpecError("workers", workers, "an integer >= 1")
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise SpecError("out", str(out), "a path in an existing directory")
-    work = workdir_for(out)
+    plan = plan_for(resolved.dumps())
+    executor: Executor = InProcess() if workers == 1 else LocalProcesses(workers)
     rid = run_id(resolved)
-    if out.exists() and not overwrite:
-        raise OutputExistsError(f"{out} exists; pass --overwrite to replace it")
-    if work.exists():
-        if overwrite and not resume:
-            shutil.rmtree(work)
-        elif resume:
-            previous = json.loads((work / "run.json").read_text()).get("run_id") \
-                if (work / "run.json").exists() else None
-            if previous != rid:
-                raise OutputExistsError(
-                    f"{work} holds an interrupted run of a different spec (run id {previous}, "
-                    f"this one is {rid}); pass --overwrite to start again")
-        else:
-            raise OutputExistsError(
-                f"{work} holds an interrupted run; pass --resume to finish it or --overwrite to "
-                "start again")
-    work.mkdir(exist_ok=True)
-    (work / "run.json").write_text(json.dumps({"run_id": rid, "spec": resolved}, sort_keys=True))
-
-    plan = Plan(resolved)
-    done = hdf5.completed_chunks(work, plan.n_chunks)
-    todo = [k for k in range(plan.n_chunks) if k not in done]
-    executor = InProcess() if workers == 1 else LocalProcesses(workers)
-    if progress:
-        progress(len(done), plan.n_chunks)
-    for k, digest in executor.run(resolved, todo, work):
-        done[k] = digest
+    with HDF5Store(out) as store:
+        records = store.begin(resolved, rid, overwrite=overwrite, resume=resume,
+                              log=log or _LOG.warning)
+        todo = [k for k in range(resolved.n_chunks) if k not in records]
         if progress:
-            progress(len(done), plan.n_chunks)
+            progress(len(records), resolved.n_chunks)
+        for record in executor.run(resolved, todo, store.sink):
+            store.record(record)
+            records[record.index] = record
+            if progress:
+                progress(len(records), resolved.n_chunks)
+        return store.finalise(plan, records, provenance(plan, rid, records),
+                              compute_splits(resolved, _labels(records)))
 
-    splits = compute_splits(resolved, _labels(work, plan))
-    provenance = {
+
+def provenance(plan: Plan, rid: str, records: Mapping[int, ChunkRecord]) -> dict[str, Any]:
+    """The provenance stored with a dataset (resolved spec, versions, run id, chunk hashes)."""
+    spec = plan.spec
+    return {
         "format": "deepbench-dataset/1",
-        "spec": resolved,
-        "seed": resolved["seed"],
+        "spec": spec.to_json(),
+        "seed": spec.seed,
         "versions": versions(),
-        "simulators": {c["simulator"]: c["simulator_version"] for c in resolved["classes"]},
+        "simulators": {c.simulator: c.simulator_version for c in spec.classes},
         "class_names": plan.class_names,
         "run_id": rid,
         "created": created(),
-        "chunks": {"count": plan.n_chunks, "size": plan.chunk_size,
-                   "sha256": [done[k] for k in range(plan.n_chunks)],
-                   "completed": sorted(done)},
+        "chunks": {"count": spec.n_chunks, "size": spec.chunk_size,
+                   "sha256": [records[k].sha256 for k in range(spec.n_chunks)],
+                   "completed": sorted(records)},
     }
-    partial = out.with_name(out.name + ".partial")
-    hdf5.merge(work, plan, partial, provenance, splits)
-    os.replace(partial, out)
-    shutil.rmtree(work)
-    return out
 
 
-def _labels(work: Path, plan: Plan) -> dict[str, np.ndarray]:
-    import h5py
-
-    parts: dict[str, list[np.ndarray]] = {}
-    for k in range(plan.n_chunks):
-        with h5py.File(hdf5.chunk_path(work, k), "r") as f:
-            for name, d in f["labels"].items():
-                parts.setdefault(name, []).append(d[()])
-    return {k: np.concatenate(v) for k, v in parts.items()}
+def _labels(records: Mapping[int, ChunkRecord]) -> dict[str, np.ndarray]:
+    """Labels of the whole dataset in sample order (kept by the records only when splits need them)."""
+    parts = [records[k].labels for k in sorted(records)]
+    if not parts or parts[0] is None:
+        return {}
+    return {name: np.concatenate([p[name] for p in parts if p is not None]) for name in parts[0]}

@@ -9,10 +9,9 @@ order, drawn for the whole chunk), ``param_noise``, ``simulate`` (one stream per
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -24,10 +23,12 @@ from deepbench.core.params import Output
 from deepbench.core.priors import Grid, Prior, grid_values
 from deepbench.core.seeding import stage_rng
 from deepbench.core.simulator import Simulator
+from deepbench.dataset.resolved import ClassEntry, ResolvedSpec
+from deepbench.stores import layout
 
-GROUPS = ("outputs", "clean", "labels", "labels_perturbed", "truth", "catalog")
 _PRIOR = TypeAdapter(Prior)
 _OBS = TypeAdapter(ObsNoise)
+Groups = dict[str, dict[str, np.ndarray]]
 
 
 @dataclass
@@ -52,50 +53,45 @@ class Chunk:
     index: int
     start: int
     stop: int
-    groups: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    groups: Groups = field(default_factory=dict)
 
-    def sha256(self) -> str:
-        """Content hash over every array (group, name, dtype, shape and bytes, in sorted order)."""
-        h = hashlib.sha256()
-        for group in sorted(self.groups):
-            for name in sorted(self.groups[group]):
-                a = np.ascontiguousarray(self.groups[group][name])
-                h.update(f"{group}/{name}:{a.dtype.str}:{a.shape}".encode())
-                h.update(a.tobytes())
-        return h.hexdigest()
+
+@dataclass
+class _Draws:
+    """A chunk's parameters: class of each sample, true labels, perturbed labels (NaN-filled),
+    and per class the values the simulator uses (perturbed where there is parameter noise)."""
+
+    cls: np.ndarray
+    labels: dict[str, np.ndarray]
+    perturbed: dict[str, np.ndarray]
+    used: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+
+@dataclass
+class _Simulated:
+    """A chunk's simulator results, assembled over the classes."""
+
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    truth: dict[str, np.ndarray] = field(default_factory=dict)
+    catalogs: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4)
+def plan_for(spec_json: str) -> Plan:
+    """The plan of a resolved spec given as canonical JSON (cached: a process builds it once)."""
+    return Plan(ResolvedSpec.loads(spec_json))
 
 
 class Plan:
     """Everything a run needs, rebuilt from the resolved spec alone (so workers can rebuild it)."""
 
-    def __init__(self, resolved: Mapping[str, Any]):
-        self.resolved = resolved
-        self.n: int = resolved["n"]
-        self.seed: int = resolved["seed"]
-        self.chunk_size: int = resolved["chunk_size"]
-        self.on_invalid: OnInvalid = resolved["on_invalid"]
-        self.classes = [
-            ClassPlan(
-                name=c["name"],
-                sim=registry.get(c["simulator"])(c["config"]),
-                weight=c["weight"],
-                priors=_in_declaration_order(c),
-                noise={k: ParamNoise(**v) for k, v in c["param_noise"].items()},
-            )
-            for c in resolved["classes"]
-        ]
-        self.obs_noise = {k: _OBS.validate_python(v) for k, v in resolved["obs_noise"].items()}
-        self.store_clean: bool = resolved["output"]["store_clean"]
-        self.dtypes: dict[str, str] = resolved["output"]["dtype"]
+    def __init__(self, spec: ResolvedSpec):
+        self.spec = spec
+        self.on_invalid: OnInvalid = spec.on_invalid  # type: ignore[assignment]
+        self.classes = [_class_plan(c) for c in spec.classes]
+        self.obs_noise = {k: _OBS.validate_python(v) for k, v in spec.obs_noise.items()}
 
     # -- layout -----------------------------------------------------------------------------------
-    @property
-    def n_chunks(self) -> int:
-        return -(-self.n // self.chunk_size)
-
-    def chunk_bounds(self, k: int) -> tuple[int, int]:
-        return k * self.chunk_size, min(self.n, (k + 1) * self.chunk_size)
-
     @property
     def class_names(self) -> list[str]:
         return [c.name for c in self.classes]
@@ -106,17 +102,11 @@ class Plan:
 
     @cached_property
     def label_columns(self) -> list[str]:
-        cols: list[str] = []
-        for c in self.classes:
-            cols += [k for k in c.priors if k not in cols]
-        return cols
+        return _union(c.priors for c in self.classes)
 
     @cached_property
     def perturbed_columns(self) -> list[str]:
-        cols: list[str] = []
-        for c in self.classes:
-            cols += [k for k in c.noise if k not in cols]
-        return cols
+        return _union(c.noise for c in self.classes)
 
     @cached_property
     def truth_outputs(self) -> dict[str, Output]:
@@ -126,9 +116,8 @@ class Plan:
                 found.setdefault(o.name, o)
             for alt in c.sim.alternatives:
                 if alt.options[0][0] not in c.priors:
-                    found.setdefault(alt.target, Output(alt.target, (), "float64",
-                                                        c.sim.param(alt.target).unit,
-                                                        c.sim.param(alt.target).doc))
+                    p = c.sim.param(alt.target)
+                    found.setdefault(alt.target, Output(alt.target, (), "float64", p.unit, p.doc))
         return found
 
     @cached_property
@@ -149,12 +138,25 @@ class Plan:
     # -- computing a chunk ----------------------------------------------------------------------
     def simulate_chunk(self, k: int) -> Chunk:
         """Chunk ``k`` as a pure function of the resolved spec and ``k``."""
-        start, stop = self.chunk_bounds(k)
-        size = stop - start
-        index = np.arange(start, stop)
-        rng_params = stage_rng(self.seed, k, "params")
-        rng_noise = stage_rng(self.seed, k, "param_noise")
+        start, stop = self.spec.chunk_bounds(k)
+        draws = self._draw_chunk(k, np.arange(start, stop))
+        sim = _Simulated()
+        for ci, c in enumerate(self.classes):
+            self._simulate_class(k, ci, c, draws, sim, start)
+        groups: Groups = {layout.LABELS: draws.labels, layout.LABELS_PERTURBED: draws.perturbed,
+                          layout.TRUTH: sim.truth}
+        if len(self.classes) > 1:
+            draws.labels[layout.CLASS_INDEX] = draws.cls.astype(np.int64)
+        groups[layout.OUTPUTS], groups[layout.CLEAN] = self._observe(k, sim.outputs)
+        groups[layout.CATALOG] = _merge_catalog(sim.catalogs, self.catalog_columns)
+        return Chunk(k, start, stop, {g: v for g, v in groups.items() if v})
 
+    def _draw_chunk(self, k: int, index: np.ndarray) -> _Draws:
+        """Stage ``params``: the class of each sample, then each class's priors for the whole chunk
+        in declaration order; stage ``param_noise``: the perturbations, class after class."""
+        size = index.size
+        rng_params = stage_rng(self.spec.seed, k, "params")
+        rng_noise = stage_rng(self.spec.seed, k, "param_noise")
         if len(self.classes) > 1:
             w = np.array([c.weight for c in self.classes], dtype=np.float64)
             cdf = np.cumsum(w / w.sum())
@@ -162,63 +164,59 @@ class Plan:
             cls = np.searchsorted(cdf, rng_params.uniform(size=size), side="right")
         else:
             cls = np.zeros(size, dtype=np.int64)
-
-        labels = {name: np.full(size, np.nan) for name in self.label_columns}
-        perturbed = {name: np.full(size, np.nan) for name in self.perturbed_columns}
-        outputs: dict[str, np.ndarray] = {}
-        truth: dict[str, np.ndarray] = {}
-        catalogs: list[dict[str, np.ndarray]] = []
+        draws = _Draws(cls, {name: np.full(size, np.nan) for name in self.label_columns},
+                       {name: np.full(size, np.nan) for name in self.perturbed_columns})
         for ci, c in enumerate(self.classes):
             values = self._draw(c, index, rng_params)
             used = dict(values)
             for name, noise in c.noise.items():
                 used[name] = perturb(values[name], noise, c.sim.param(name), rng_noise,
                                      self.on_invalid, f"param_noise.{name}")
-            mask = cls == ci
-            if not mask.any():
-                continue
-            sel = np.flatnonzero(mask)
+            sel = np.flatnonzero(cls == ci)
             for name, v in values.items():
-                labels[name][sel] = v[sel]
+                draws.labels[name][sel] = v[sel]
             for name in c.noise:
-                perturbed[name][sel] = used[name][sel]
-            batch = {name: v[sel] for name, v in used.items()}
-            derived = {}
-            for alt in c.sim.alternatives:
-                if alt.options[0][0] not in batch:
-                    derived[alt.target] = alt.derive(batch)
-            result = c.sim.simulate({**batch, **derived}, stage_rng(self.seed, k, "simulate", ci))
-            for o in self.outputs:
-                arr = result.outputs[o.name]
-                if o.name not in outputs:
-                    outputs[o.name] = np.zeros((size, *arr.shape[1:]), dtype=arr.dtype)
-                outputs[o.name][sel] = arr
-            for name, arr in {**result.truth, **derived}.items():
-                if name not in truth:
-                    truth[name] = np.full((size, *arr.shape[1:]), np.nan, dtype=np.float64)
-                truth[name][sel] = arr
-            if result.catalog is not None:
-                rows = dict(result.catalog)
-                rows["sample_index"] = sel[rows["sample_index"]] + start
-                catalogs.append(rows)
+                draws.perturbed[name][sel] = used[name][sel]
+            draws.used.append(used)
+        return draws
 
-        groups: dict[str, dict[str, np.ndarray]] = {
-            "labels": labels, "labels_perturbed": perturbed, "truth": truth}
-        if len(self.classes) > 1:
-            labels["class_index"] = cls.astype(np.int64)
-        final = {}
-        clean = {}
+    def _simulate_class(self, k: int, ci: int, c: ClassPlan, draws: _Draws, sim: _Simulated,
+                        start: int) -> None:
+        """Stage ``simulate`` for the samples of class ``ci`` (one stream per class)."""
+        sel = np.flatnonzero(draws.cls == ci)
+        if sel.size == 0:
+            return
+        batch = {name: v[sel] for name, v in draws.used[ci].items()}
+        derived = {alt.target: alt.derive(batch) for alt in c.sim.alternatives
+                   if alt.options[0][0] not in batch}
+        result = c.sim.simulate({**batch, **derived}, stage_rng(self.spec.seed, k, "simulate", ci))
+        size = draws.cls.size
+        for o in self.outputs:
+            arr = result.outputs[o.name]
+            if o.name not in sim.outputs:
+                sim.outputs[o.name] = np.zeros((size, *arr.shape[1:]), dtype=arr.dtype)
+            sim.outputs[o.name][sel] = arr
+        for name, arr in {**result.truth, **derived}.items():
+            if name not in sim.truth:
+                sim.truth[name] = np.full((size, *arr.shape[1:]), np.nan, dtype=np.float64)
+            sim.truth[name][sel] = arr
+        if result.catalog is not None:
+            rows = dict(result.catalog)
+            rows[layout.SAMPLE_INDEX] = sel[rows[layout.SAMPLE_INDEX]] + start
+            sim.catalogs.append(rows)
+
+    def _observe(self, k: int, outputs: Mapping[str, np.ndarray]
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Stage ``obs_noise`` (one stream per output): the stored outputs and clean copies."""
+        final, clean = {}, {}
         for oi, o in enumerate(self.outputs):
             arr = outputs[o.name]
             if o.name in self.obs_noise:
-                if self.store_clean:
+                if self.spec.output.store_clean:
                     clean[o.name] = self._cast(o, arr)
-                arr = self.obs_noise[o.name].apply(arr, stage_rng(self.seed, k, "obs_noise", oi))
+                arr = self.obs_noise[o.name].apply(arr, stage_rng(self.spec.seed, k, "obs_noise", oi))
             final[o.name] = self._cast(o, arr)
-        groups["outputs"] = final
-        groups["clean"] = clean
-        groups["catalog"] = _merge_catalog(catalogs, self.catalog_columns)
-        return Chunk(k, start, stop, {g: v for g, v in groups.items() if v})
+        return final, clean
 
     def _draw(self, c: ClassPlan, index: np.ndarray, rng: np.random.Generator
               ) -> dict[str, np.ndarray]:
@@ -239,18 +237,29 @@ class Plan:
         return values
 
     def _cast(self, o: Output, arr: np.ndarray) -> np.ndarray:
-        dtype = np.dtype(self.dtypes.get(o.name, o.dtype))
+        dtype = np.dtype(self.spec.output.dtype.get(o.name, o.dtype))
         if np.issubdtype(dtype, np.integer):
             info = np.iinfo(dtype)
             arr = np.clip(np.rint(arr), info.min, info.max)
         return np.ascontiguousarray(arr, dtype=dtype)
 
 
-def _in_declaration_order(c: Mapping[str, Any]) -> dict[str, Any]:
-    """Priors in the simulator's declaration order: the order of draws must not depend on how the
-    resolved spec's keys happen to be ordered (JSON round trips sort them)."""
-    order = [p.name for p in registry.get(c["simulator"]).params]
-    return {k: _PRIOR.validate_python(c["params"][k]) for k in order if k in c["params"]}
+def _class_plan(c: ClassEntry) -> ClassPlan:
+    sim = registry.get(c.simulator)(c.config)
+    # priors in the simulator's declaration order: the order of draws must not depend on how the
+    # resolved spec's keys happen to be ordered (JSON round trips sort them)
+    priors = {p.name: _PRIOR.validate_python(c.params[p.name]) for p in sim.params
+              if p.name in c.params}
+    return ClassPlan(c.name, sim, c.weight, priors,
+                     {k: ParamNoise(**v) for k, v in c.param_noise.items()})
+
+
+def _union(keys: Any) -> list[str]:
+    """Names in order of first appearance over several mappings."""
+    cols: list[str] = []
+    for mapping in keys:
+        cols += [k for k in mapping if k not in cols]
+    return cols
 
 
 def _fix(v, bad, prior, p, rng, on_invalid, field):  # type: ignore[no-untyped-def]
@@ -274,7 +283,7 @@ def _merge_catalog(parts: list[dict[str, np.ndarray]], columns: Mapping[str, Out
     if not parts:
         return {}
     merged: dict[str, np.ndarray] = {}
-    names = ["sample_index", *columns]
+    names = [layout.SAMPLE_INDEX, *columns]
     for name in names:
         arrays = []
         for part in parts:
@@ -282,8 +291,8 @@ def _merge_catalog(parts: list[dict[str, np.ndarray]], columns: Mapping[str, Out
                 arrays.append(part[name])
             else:
                 o = columns[name]
-                rows = len(part["sample_index"])
+                rows = len(part[layout.SAMPLE_INDEX])
                 arrays.append(np.full((rows, *o.shape), np.nan, dtype=np.float64))
         merged[name] = np.concatenate(arrays)
-    order = np.argsort(merged["sample_index"], kind="stable")
+    order = np.argsort(merged[layout.SAMPLE_INDEX], kind="stable")
     return {k: v[order] for k, v in merged.items()}

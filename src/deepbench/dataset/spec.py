@@ -21,9 +21,9 @@ from deepbench.core import registry
 from deepbench.core.noise import ObsNoise, OnInvalid, ParamNoise
 from deepbench.core.priors import Constant, Grid, Prior
 from deepbench.core.simulator import Simulator
+from deepbench.dataset.resolved import SPEC_FORMAT, ResolvedSpec
 from deepbench.errors import Problem, SpecError
 
-SPEC_FORMAT = 1
 DTYPES = ("float16", "float32", "float64", "uint8", "uint16", "int32", "int64")
 COMPARATORS = ("gt", "ge", "lt", "le", "eq", "ne", "in")
 
@@ -196,8 +196,8 @@ def parse(raw: Mapping[str, Any]) -> DatasetSpec:
 
 # ---------------------------------------------------------------------------------------------
 def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
-            overrides: Iterable[str] = ()) -> dict[str, Any]:
-    """Validate completely and return the resolved spec (every default filled, JSON-able).
+            overrides: Iterable[str] = ()) -> ResolvedSpec:
+    """Validate completely and return the resolved spec (every default filled).
 
     Raises
     ------
@@ -287,7 +287,7 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
     if problems:
         raise SpecError(problems)
 
-    return {
+    return ResolvedSpec.from_json({
         "format": SPEC_FORMAT,
         "name": spec.name,
         "seed": spec.seed,
@@ -300,7 +300,7 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
         "splits": spec.splits.model_dump(by_alias=True, exclude_none=True)
         if spec.splits else None,
         "output": spec.output.model_dump(),
-    }
+    })
 
 
 def _resolve_params(sim: Simulator, shared: Mapping[str, Any], own: Mapping[str, Any],

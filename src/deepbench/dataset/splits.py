@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from deepbench.core.seeding import split_rng
+from deepbench.dataset.resolved import ResolvedSpec
+from deepbench.stores.layout import CLASS_INDEX
 
 
 def condition_mask(labels: Mapping[str, np.ndarray], condition: Mapping[str, Mapping[str, Any]],
@@ -23,7 +25,7 @@ def condition_mask(labels: Mapping[str, np.ndarray], condition: Mapping[str, Map
     mask = np.ones(n, dtype=bool)
     for column, comp in condition.items():
         if column == "class":
-            values = labels.get("class_index", np.zeros(n))
+            values = labels.get(CLASS_INDEX, np.zeros(n))
             lookup = {name: i for i, name in enumerate(class_names)}
             comp = {k: ([lookup[x] for x in v] if k == "in" else lookup[v]) for k, v in comp.items()}
         else:
@@ -46,14 +48,14 @@ def condition_mask(labels: Mapping[str, np.ndarray], condition: Mapping[str, Map
     return mask
 
 
-def compute_splits(resolved: Mapping[str, Any], labels: Mapping[str, np.ndarray]
+def compute_splits(resolved: ResolvedSpec, labels: Mapping[str, np.ndarray]
                    ) -> dict[str, np.ndarray]:
     """Split name → sorted int64 sample indices."""
-    spec = resolved.get("splits")
+    spec = resolved.splits
     if not spec:
         return {}
-    n = resolved["n"]
-    names = [c["name"] for c in resolved["classes"]]
+    n = resolved.n
+    names = resolved.class_names
     free = np.ones(n, dtype=bool)
     out: dict[str, np.ndarray] = {}
     for name, condition in spec.get("ood", {}).items():
@@ -61,7 +63,7 @@ def compute_splits(resolved: Mapping[str, Any], labels: Mapping[str, np.ndarray]
         out[name] = np.flatnonzero(mask)
         free &= ~mask
     pool = np.flatnonzero(free)
-    perm = pool[split_rng(resolved["seed"]).permutation(pool.size)]
+    perm = pool[split_rng(resolved.seed).permutation(pool.size)]
     start = 0
     fractions = spec.get("fractions", {})
     for i, (name, frac) in enumerate(fractions.items()):

@@ -1,0 +1,3 @@
+"""The package version (its own module, so the dataset layer need not import the package face)."""
+
+__version__ = "0.3.0.dev0"

@@ -1,0 +1,89 @@
+"""The store protocol: what the pipeline asks of any store (HDF5 today, Zarr next).
+
+A run talks to a :class:`Store` (own the output, prepare or resume a run, record and verify chunks,
+finalise); executors only get its :class:`ChunkSink`, a small picklable description that writes one
+chunk wherever a task runs. Only the runner (``dataset/generate.py``) knows both store and executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deepbench.dataset.plan import Chunk, Plan
+    from deepbench.dataset.resolved import ResolvedSpec
+
+Log = Callable[[str], None]
+Arrays = Mapping[str, Mapping[str, np.ndarray]]  # group → name → array
+
+
+def digest(groups: Arrays) -> str:
+    """SHA-256 over every array (group, name, dtype, shape and bytes, in sorted order)."""
+    h = hashlib.sha256()
+    for group in sorted(groups):
+        for name in sorted(groups[group]):
+            a = np.ascontiguousarray(groups[group][name])
+            h.update(f"{group}/{name}:{a.dtype.str}:{a.shape}".encode())
+            h.update(a.tobytes())
+    return h.hexdigest()
+
+
+@dataclass
+class ChunkRecord:
+    """What the run keeps of a written chunk: its content hash, its catalogue's row count and
+    column layout, and its labels when splits need them."""
+
+    index: int
+    sha256: str
+    catalog_rows: int = 0
+    catalog_layout: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
+    labels: dict[str, np.ndarray] | None = None
+
+    @classmethod
+    def of(cls, index: int, groups: Arrays, sha256: str, keep_labels: bool) -> ChunkRecord:
+        from deepbench.stores.layout import CATALOG, LABELS, SAMPLE_INDEX
+
+        cat = groups.get(CATALOG, {})
+        # columns in name order, as h5py lists a chunk file's group: the merge creates them so
+        layout = {name: (tuple(a.shape[1:]), a.dtype.str) for name, a in sorted(cat.items())}
+        rows = len(cat[SAMPLE_INDEX]) if cat else 0
+        labels = {k: np.asarray(v) for k, v in groups.get(LABELS, {}).items()} \
+            if keep_labels else None
+        return cls(index, sha256, rows, layout, labels)
+
+
+class ChunkSink(Protocol):
+    """Picklable: writes one chunk from any process and returns its record."""
+
+    def write(self, chunk: Chunk, plan: Plan) -> ChunkRecord: ...
+
+
+class Store(Protocol):
+    """One dataset being written. Use as a context manager: leaving it releases the output."""
+
+    sink: ChunkSink
+
+    def begin(self, spec: ResolvedSpec, run_id: str, *, overwrite: bool, resume: bool,
+              log: Log) -> dict[int, ChunkRecord]:
+        """Own the output, then start a fresh run or resume one; returns the chunks kept, each
+        verified against its recorded content hash (failures are recomputed, and logged)."""
+        ...
+
+    def record(self, record: ChunkRecord) -> None:
+        """Note a completed chunk durably, so a resumed run can verify it."""
+        ...
+
+    def finalise(self, plan: Plan, records: Mapping[int, ChunkRecord],
+                 provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> Path:
+        """Assemble the chunks into the final dataset and give it its name."""
+        ...
+
+    def __enter__(self) -> Store: ...
+
+    def __exit__(self, *exc: object) -> None: ...

@@ -1,0 +1,301 @@
+"""HDF5 store: one layout for every family (see :mod:`deepbench.stores.layout`), plain h5py.
+
+A run owns ``OUT`` through ``OUT.lock`` (:mod:`deepbench.stores.lock`). Each chunk is written to
+its own small file in ``OUT.partial.d/`` (as ``.tmp`` then renamed), so a killed run loses at most
+the chunks in flight and workers never share a file handle; the run appends each completed chunk's
+content hash to ``OUT.partial.d/chunks.jsonl``. A resumed run re-reads every chunk file it keeps
+and compares the hash of its data with that record; a chunk that fails is recomputed. Chunk files
+already hold the final HDF5 chunking and compression (the HDF5 chunk rows divide the spec's chunk
+size), so compression happens in the workers, and the merge into ``OUT.partial`` copies compressed
+HDF5 chunks as they are, in chunk order; ``OUT.partial`` is renamed to ``OUT`` when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import h5py
+import numpy as np
+
+from deepbench.errors import OutputExistsError, SpecError, StoreError
+from deepbench.stores import layout
+from deepbench.stores.base import ChunkRecord, Log, digest
+from deepbench.stores.lock import OutputLock
+
+if TYPE_CHECKING:  # pragma: no cover
+    from deepbench.dataset.plan import Chunk, Plan
+    from deepbench.dataset.resolved import OutputOptions, ResolvedSpec
+
+CHUNK_BYTES = 1 << 20  # target size of one HDF5 chunk
+MANIFEST = "chunks.jsonl"
+RUN = "run.json"
+
+
+def workdir_for(out: Path) -> Path:
+    return out.with_name(out.name + ".partial.d")
+
+
+def chunk_path(workdir: Path, k: int) -> Path:
+    return workdir / f"chunk-{k:06d}.h5"
+
+
+def filters(output: OutputOptions) -> dict[str, Any]:
+    """h5py dataset options (filters) from the spec's ``output`` section."""
+    compression = None if output.compression == "none" else output.compression
+    opts: dict[str, Any] = {"compression": compression}
+    if compression == "gzip":
+        opts["compression_opts"] = output.compression_level
+    if compression:
+        opts["shuffle"] = True
+    return opts
+
+
+def rows_per_chunk(shape: tuple[int, ...], itemsize: int, chunk_size: int) -> int:
+    """HDF5 chunk rows: the largest divisor of ``chunk_size`` whose chunk stays within CHUNK_BYTES."""
+    per_row = max(1, int(np.prod(shape, dtype=np.int64)) * itemsize)
+    limit = max(1, CHUNK_BYTES // per_row)
+    return max(d for d in range(1, min(limit, chunk_size) + 1) if chunk_size % d == 0)
+
+
+@dataclass(frozen=True)
+class HDF5ChunkSink:
+    """Writes chunk files into a run's work directory (picklable; sent to executors)."""
+
+    workdir: str
+
+    def write(self, chunk: Chunk, plan: Plan) -> ChunkRecord:
+        """Write one chunk file atomically with the final file's chunking and filters."""
+        final = chunk_path(Path(self.workdir), chunk.index)
+        tmp = final.with_suffix(f".tmp{os.getpid()}")
+        sha = digest(chunk.groups)
+        opts = filters(plan.spec.output)
+        with h5py.File(tmp, "w", track_order=True) as f:
+            f.attrs.update({"chunk": chunk.index, "start": chunk.start, "stop": chunk.stop,
+                            "sha256": sha})
+            for group, arrays in chunk.groups.items():
+                g = f.create_group(group)
+                for name, arr in arrays.items():
+                    if group == layout.CATALOG:
+                        g.create_dataset(name, data=arr)
+                        continue
+                    rows = rows_per_chunk(arr.shape[1:], arr.itemsize, plan.spec.chunk_size)
+                    g.create_dataset(name, data=arr, chunks=(rows, *arr.shape[1:]),
+                                     maxshape=(None, *arr.shape[1:]), **opts)
+        os.replace(tmp, final)
+        return ChunkRecord.of(chunk.index, chunk.groups, sha, plan.spec.splits is not None)
+
+
+class HDF5Store:
+    """The dataset file ``out`` being written (see the module docstring)."""
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.work = workdir_for(self.out)
+        self.sink = HDF5ChunkSink(str(self.work))
+        self._lock = OutputLock(self.out)
+
+    def begin(self, spec: ResolvedSpec, run_id: str, *, overwrite: bool, resume: bool,
+              log: Log) -> dict[int, ChunkRecord]:
+        if not self.out.parent.is_dir():
+            raise SpecError("out", str(self.out), "a path in an existing directory")
+        self._lock.acquire()  # before anything is opened for writing
+        try:
+            self._prepare(spec, run_id, overwrite, resume)
+            return self._verified(spec, log)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _prepare(self, spec: ResolvedSpec, run_id: str, overwrite: bool, resume: bool) -> None:
+        if self.out.exists() and not overwrite:
+            raise OutputExistsError(f"{self.out} exists; pass --overwrite to replace it")
+        if self.work.exists() and not resume:
+            if not overwrite:
+                raise OutputExistsError(f"{self.work} holds an interrupted run; pass --resume to "
+                                        "finish it or --overwrite to start again")
+            shutil.rmtree(self.work)
+        if self.work.exists():
+            previous = _run_id(self.work / RUN)
+            if previous != run_id:
+                raise OutputExistsError(
+                    f"{self.work} holds an interrupted run of a different spec (run id "
+                    f"{previous}, this one is {run_id}); pass --overwrite to start again")
+        try:
+            self.work.mkdir(exist_ok=True)
+            (self.work / RUN).write_text(json.dumps({"run_id": run_id, "spec": spec.to_json()},
+                                                    sort_keys=True))
+        except PermissionError as exc:
+            raise StoreError(f"cannot write in {self.out.parent}: {exc.strerror}") from None
+
+    def _verified(self, spec: ResolvedSpec, log: Log) -> dict[int, ChunkRecord]:
+        """Chunk files kept from an interrupted run, each checked against its recorded hash."""
+        for tmp in self.work.glob("chunk-*.tmp*"):
+            tmp.unlink(missing_ok=True)
+        recorded = _manifest(self.work / MANIFEST)
+        kept: dict[int, ChunkRecord] = {}
+        for k in range(spec.n_chunks):
+            path = chunk_path(self.work, k)
+            if not path.exists():
+                continue
+            record, problem = _check(path, k, recorded.get(k), spec.splits is not None)
+            if record is None:
+                log(f"chunk {k}: {problem}; recomputing it")
+                path.unlink()
+            else:
+                kept[k] = record
+        _rewrite_manifest(self.work / MANIFEST, kept)
+        return kept
+
+    def record(self, record: ChunkRecord) -> None:
+        with open(self.work / MANIFEST, "a") as fh:
+            fh.write(json.dumps({"chunk": record.index, "sha256": record.sha256}) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def finalise(self, plan: Plan, records: Mapping[int, ChunkRecord],
+                 provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> Path:
+        partial = self.out.with_name(self.out.name + ".partial")
+        _merge(self.work, plan, records, partial, provenance, splits)
+        os.replace(partial, self.out)
+        shutil.rmtree(self.work)
+        return self.out
+
+    def __enter__(self) -> HDF5Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+# -- resume: records and verification ----------------------------------------------------------
+def _run_id(path: Path) -> str | None:
+    try:
+        return str(json.loads(path.read_text())["run_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _manifest(path: Path) -> dict[int, str]:
+    """Recorded hashes; a torn last line (power loss) is ignored."""
+    found: dict[int, str] = {}
+    if path.exists():
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+                found[int(entry["chunk"])] = str(entry["sha256"])
+            except (ValueError, KeyError, TypeError):
+                continue
+    return found
+
+
+def _rewrite_manifest(path: Path, kept: Mapping[int, ChunkRecord]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps({"chunk": k, "sha256": r.sha256}) + "\n"
+                           for k, r in sorted(kept.items())))
+    os.replace(tmp, path)
+
+
+def _check(path: Path, k: int, recorded: str | None, keep_labels: bool
+           ) -> tuple[ChunkRecord | None, str]:
+    """Read a chunk file whole and compare the hash of its data with the recorded one."""
+    if recorded is None:
+        return None, "written but not recorded before the interruption"
+    try:
+        with h5py.File(path, "r") as f:
+            groups = {g: {name: d[()] for name, d in f[g].items()} for g in f}
+    except Exception as exc:  # noqa: BLE001 - any failure to read the file means: recompute
+        return None, f"unreadable ({type(exc).__name__}: {exc})"
+    found = digest(groups)
+    if found != recorded:
+        return None, f"its data hash {found[:12]}… differs from the recorded {recorded[:12]}…"
+    return ChunkRecord.of(k, groups, found, keep_labels), ""
+
+
+# -- the merge ---------------------------------------------------------------------------------
+def _merge(workdir: Path, plan: Plan, records: Mapping[int, ChunkRecord], target: Path,
+           provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> None:
+    """Assemble every chunk file, in chunk order, into one HDF5 file at ``target``.
+
+    Per-sample arrays are copied as raw compressed HDF5 chunks (no decompression); catalogue rows
+    are concatenated. Memory stays bounded by one chunk file's catalogue.
+    """
+    with h5py.File(target, "w", track_order=True) as f:
+        datasets = _create(f, workdir, plan, records)
+        offset = 0
+        for k in range(plan.spec.n_chunks):
+            with h5py.File(chunk_path(workdir, k), "r") as src:
+                start = int(src.attrs["start"])
+                for group in src:
+                    for name, d in src[group].items():
+                        if group == layout.CATALOG:
+                            datasets[group, name][offset:offset + d.shape[0]] = d[()]
+                        else:
+                            _copy_chunks(d, datasets[group, name], start)
+            offset += records[k].catalog_rows
+        _describe(f, plan)
+        for name, idx in splits.items():
+            f.create_dataset(f"{layout.SPLITS}/{name}", data=np.asarray(idx, dtype=np.int64))
+        f.attrs[layout.PROVENANCE] = json.dumps(provenance, sort_keys=True)
+
+
+def _create(f: h5py.File, workdir: Path, plan: Plan, records: Mapping[int, ChunkRecord]
+            ) -> dict[tuple[str, str], h5py.Dataset]:
+    """Every dataset of the final file, empty, with its final chunking and filters."""
+    opts = filters(plan.spec.output)
+    with h5py.File(chunk_path(workdir, 0), "r") as first:
+        per_sample = {g: {name: (d.shape[1:], d.dtype) for name, d in first[g].items()}
+                      for g in first if g != layout.CATALOG}
+    catalog: dict[str, tuple[tuple[int, ...], np.dtype, int]] = {}
+    for k in range(plan.spec.n_chunks):
+        for name, (col_shape, col_dtype) in records[k].catalog_layout.items():
+            first_shape, first_dtype, count = catalog.setdefault(
+                name, (col_shape, np.dtype(col_dtype), 0))
+            catalog[name] = (first_shape, first_dtype, count + records[k].catalog_rows)
+    datasets = {}
+    for group in layout.GROUPS:
+        for name, (shape, dtype) in per_sample.get(group, {}).items():
+            step = rows_per_chunk(shape, dtype.itemsize, plan.spec.chunk_size)
+            datasets[group, name] = f.create_dataset(
+                f"{group}/{name}", shape=(plan.spec.n, *shape), dtype=dtype,
+                chunks=(step, *shape), maxshape=(None, *shape), **opts)
+    for name, (shape, dtype, count) in catalog.items():
+        per_row = max(1, int(np.prod(shape, dtype=np.int64)) * dtype.itemsize)
+        chunks = (max(1, min(count, CHUNK_BYTES // per_row)), *shape) if count else None
+        datasets[layout.CATALOG, name] = f.create_dataset(
+            f"{layout.CATALOG}/{name}", shape=(count, *shape), dtype=dtype, chunks=chunks,
+            **(opts if count else {}))
+    return datasets
+
+
+def _copy_chunks(src: h5py.Dataset, dst: h5py.Dataset, start: int) -> None:
+    """Copy every stored chunk of ``src`` into ``dst`` at row offset ``start``, still compressed."""
+    step = src.chunks[0]
+    zeros = (0,) * (src.ndim - 1)
+    for row in range(0, src.shape[0], step):
+        mask, data = src.id.read_direct_chunk((row, *zeros))
+        dst.id.write_direct_chunk((start + row, *zeros), data, mask)
+
+
+def _describe(f: h5py.File, plan: Plan) -> None:
+    """Units and descriptions on every array (class names on labels/class_index)."""
+    for o in plan.outputs:
+        for group in (layout.OUTPUTS, layout.CLEAN):
+            if f"{group}/{o.name}" in f:
+                f[f"{group}/{o.name}"].attrs.update(layout.attributes(plan, group, o.name))
+    for group in (layout.LABELS, layout.LABELS_PERTURBED):
+        for name, d in (f[group].items() if group in f else ()):
+            if name == layout.CLASS_INDEX:
+                d.attrs[layout.CLASS_NAMES] = json.dumps(plan.class_names)
+            d.attrs.update(layout.attributes(plan, group, name))
+    for group, names in ((layout.TRUTH, plan.truth_outputs),
+                         (layout.CATALOG, [*plan.catalog_columns, layout.SAMPLE_INDEX])):
+        for name in names:
+            if f"{group}/{name}" in f:
+                f[f"{group}/{name}"].attrs.update(layout.attributes(plan, group, name))
+
