@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -287,3 +288,13 @@ def test_by_name_and_batch_size():
     check_simulator("shapes.circle", batch_size=2)
     with pytest.raises(ValueError, match="batch_size: got 1"):
         check_simulator(Blob, batch_size=1)
+
+
+def test_the_readme_example_keeps_the_contract():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Writing a simulator", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    check_simulator(namespace["Pendulum"])
+    check_simulator(namespace["Pendulum"], {"n_steps": 2})

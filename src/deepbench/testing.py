@@ -120,7 +120,15 @@ def check_simulator(cls: type[Simulator] | str, config: Mapping[str, Any] | None
     default; parameters with finite bounds drawn uniformly inside them (draws from
     ``default_rng(seed)``, clipped into the bounds, rounded for integer parameters). Parameters of
     non-default alternatives and parameters that ``inactive()`` names are left out, as the dataset
-    pipeline does.
+    pipeline does. A simulator that declares ``stochastic = True`` is exempt from the
+    rng-independent and batch-invariant rules (its draws depend on the batch layout). When
+    ``simulate`` raises, changes global random state or mutates its inputs, the remaining
+    behaviour rules are skipped: their results would mean nothing.
+
+    Examples
+    --------
+    >>> from deepbench.testing import check_simulator
+    >>> check_simulator("shapes.circle", {"filled": False})
     """
     if isinstance(cls, str):
         from deepbench.core import registry
