@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow
 
 def run(target: Path, *args: str) -> subprocess.CompletedProcess:
     """Run in a fresh interpreter that sees the packages installed into ``target``."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")])}
+    paths = [str(target), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     return subprocess.run(list(args), capture_output=True, text=True, env=env, cwd=target.parent)
 
 

@@ -114,16 +114,13 @@ def check_simulator(cls: type[Simulator] | str, config: Mapping[str, Any] | None
 
     Notes
     -----
-    The declaration rules are checked first, all of them. If the class can be instantiated, the
-    behaviour rules run on three batches: every parameter at its default (a ``None`` default gets a
-    typical value inside the bounds); every parameter drawn within max(|default| / 2, 1) of its
-    default; parameters with finite bounds drawn uniformly inside them (draws from
-    ``default_rng(seed)``, clipped into the bounds, rounded for integer parameters). Parameters of
-    non-default alternatives and parameters that ``inactive()`` names are left out, as the dataset
-    pipeline does. A simulator that declares ``stochastic = True`` is exempt from the
-    rng-independent and batch-invariant rules (its draws depend on the batch layout). When
-    ``simulate`` raises, changes global random state or mutates its inputs, the remaining
-    behaviour rules are skipped: their results would mean nothing.
+    All declaration rules are checked; then the behaviour rules on three batches: defaults (a
+    ``None`` default gets a typical value inside the bounds), values within max(|default| / 2, 1)
+    of the defaults, and values uniform inside finite bounds (drawn from ``default_rng(seed)``,
+    clipped, rounded for integers). Like the dataset pipeline, it leaves out non-default
+    alternatives and ``inactive()`` parameters. A ``stochastic`` simulator is exempt from the
+    rng-independent and batch-invariant rules. After ``simulate`` raises, touches global random
+    state or mutates its inputs, the remaining behaviour rules are skipped.
 
     Examples
     --------
