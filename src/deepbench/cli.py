@@ -111,6 +111,7 @@ def validate(spec: str, overrides: tuple[str, ...], as_json: bool) -> None:
 
 
 @main.command("list")
+@_guard
 def list_() -> None:
     """List the registered simulators."""
     from deepbench.core import registry
