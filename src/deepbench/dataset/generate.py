@@ -56,23 +56,27 @@ def run_id(spec: ResolvedSpec) -> str:
 def generate(spec: str | Path | Mapping[str, Any] | ResolvedSpec, out: str | Path, *,
              overrides: Iterable[str] = (), workers: int = 1, overwrite: bool = False,
              resume: bool = False, progress: Progress | None = None,
-             log: Log | None = None) -> Path:
+             log: Log | None = None, executor: Executor | None = None) -> Path:
     """Generate the dataset described by ``spec`` into the HDF5 file ``out``.
 
     Validation happens before any file is touched; then the run takes ``OUT.lock`` (a second run on
     the same output fails at once, naming the holder). An existing ``out`` is only replaced with
     ``overwrite`` (and only once the new file is complete); ``resume`` finishes an interrupted run
     of the same resolved spec, verifying every chunk it keeps and recomputing (and logging through
-    ``log``) those that fail. The result is byte-identical for any number of ``workers``.
+    ``log``) those that fail. The result is byte-identical for any number of ``workers``, and for
+    any ``executor`` (default: in-process, or local processes when ``workers`` > 1).
     """
     resolved = spec if isinstance(spec, ResolvedSpec) else resolve(spec, overrides)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SpecError("workers", workers, "an integer >= 1")
     plan = plan_for(resolved.dumps())
-    executor: Executor = InProcess() if workers == 1 else LocalProcesses(workers)
+    if executor is not None and workers != 1:
+        raise SpecError("workers", workers, "1 when an executor is given (it decides the workers)")
+    if executor is None:
+        executor = InProcess() if workers == 1 else LocalProcesses(workers)
     rid = run_id(resolved)
     with HDF5Store(out) as store:
-        records = store.begin(resolved, rid, overwrite=overwrite, resume=resume,
+        records = store.begin(plan, rid, overwrite=overwrite, resume=resume,
                               log=log or _LOG.warning)
         todo = [k for k in range(resolved.n_chunks) if k not in records]
         if progress:
@@ -82,7 +86,7 @@ def generate(spec: str | Path | Mapping[str, Any] | ResolvedSpec, out: str | Pat
             records[record.index] = record
             if progress:
                 progress(len(records), resolved.n_chunks)
-        return store.finalise(plan, records, provenance(plan, rid, records),
+        return store.finalise(provenance(plan, rid, records),
                               compute_splits(resolved, _labels(records)))
 
 

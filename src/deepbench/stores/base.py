@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,7 +17,6 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from deepbench.dataset.plan import Chunk, Plan
-    from deepbench.dataset.resolved import ResolvedSpec
 
 Log = Callable[[str], None]
 Arrays = Mapping[str, Mapping[str, np.ndarray]]  # group → name → array
@@ -36,13 +35,12 @@ def digest(groups: Arrays) -> str:
 
 @dataclass
 class ChunkRecord:
-    """What the run keeps of a written chunk: its content hash, its catalogue's row count and
-    column layout, and its labels when splits need them."""
+    """What the run keeps of a written chunk: its content hash, its catalogue's row count, and its
+    labels when splits need them."""
 
     index: int
     sha256: str
     catalog_rows: int = 0
-    catalog_layout: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
     labels: dict[str, np.ndarray] | None = None
 
     @classmethod
@@ -50,12 +48,10 @@ class ChunkRecord:
         from deepbench.stores.layout import CATALOG, LABELS, SAMPLE_INDEX
 
         cat = groups.get(CATALOG, {})
-        # columns in name order, as h5py lists a chunk file's group: the merge creates them so
-        layout = {name: (tuple(a.shape[1:]), a.dtype.str) for name, a in sorted(cat.items())}
         rows = len(cat[SAMPLE_INDEX]) if cat else 0
         labels = {k: np.asarray(v) for k, v in groups.get(LABELS, {}).items()} \
             if keep_labels else None
-        return cls(index, sha256, rows, layout, labels)
+        return cls(index, sha256, rows, labels)
 
 
 class ChunkSink(Protocol):
@@ -69,19 +65,19 @@ class Store(Protocol):
 
     sink: ChunkSink
 
-    def begin(self, spec: ResolvedSpec, run_id: str, *, overwrite: bool, resume: bool,
+    def begin(self, plan: Plan, run_id: str, *, overwrite: bool, resume: bool,
               log: Log) -> dict[int, ChunkRecord]:
         """Own the output, then start a fresh run or resume one; returns the chunks kept, each
         verified against its recorded content hash (failures are recomputed, and logged)."""
         ...
 
     def record(self, record: ChunkRecord) -> None:
-        """Note a completed chunk durably, so a resumed run can verify it."""
+        """Note a completed chunk durably, so a resumed run can verify it (a store may also start
+        assembling the dataset here, in chunk order)."""
         ...
 
-    def finalise(self, plan: Plan, records: Mapping[int, ChunkRecord],
-                 provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> Path:
-        """Assemble the chunks into the final dataset and give it its name."""
+    def finalise(self, provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> Path:
+        """Complete the dataset (every chunk recorded) and give it its name."""
         ...
 
     def __enter__(self) -> Store: ...

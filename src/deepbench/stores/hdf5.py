@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from deepbench.dataset.resolved import OutputOptions, ResolvedSpec
 
 CHUNK_BYTES = 1 << 20  # target size of one HDF5 chunk
+CATALOG_CHUNK_ROWS = 4096  # at most, per HDF5 chunk of a catalogue column (its length is open)
 MANIFEST = "chunks.jsonl"
 RUN = "run.json"
 
@@ -97,19 +98,25 @@ class HDF5Store:
     def __init__(self, out: str | Path):
         self.out = Path(out)
         self.work = workdir_for(self.out)
+        self.partial = self.out.with_name(self.out.name + ".partial")
         self.sink = HDF5ChunkSink(str(self.work))
         self._lock = OutputLock(self.out)
+        self._merger: _Merger | None = None
 
-    def begin(self, spec: ResolvedSpec, run_id: str, *, overwrite: bool, resume: bool,
+    def begin(self, plan: Plan, run_id: str, *, overwrite: bool, resume: bool,
               log: Log) -> dict[int, ChunkRecord]:
         if not self.out.parent.is_dir():
             raise SpecError("out", str(self.out), "a path in an existing directory")
         self._lock.acquire()  # before anything is opened for writing
         try:
-            self._prepare(spec, run_id, overwrite, resume)
-            return self._verified(spec, log)
+            self._prepare(plan.spec, run_id, overwrite, resume)
+            kept = self._verified(plan.spec, log)
+            self._merger = _Merger(self.partial, self.work, plan)
+            for k in sorted(kept):
+                self._merger.add(kept[k])
+            return kept
         except BaseException:
-            self._lock.release()
+            self.__exit__()
             raise
 
     def _prepare(self, spec: ResolvedSpec, run_id: str, overwrite: bool, resume: bool) -> None:
@@ -157,12 +164,13 @@ class HDF5Store:
             fh.write(json.dumps({"chunk": record.index, "sha256": record.sha256}) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+        assert self._merger is not None, "begin() first"
+        self._merger.add(record)
 
-    def finalise(self, plan: Plan, records: Mapping[int, ChunkRecord],
-                 provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> Path:
-        partial = self.out.with_name(self.out.name + ".partial")
-        _merge(self.work, plan, records, partial, provenance, splits)
-        os.replace(partial, self.out)
+    def finalise(self, provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> Path:
+        assert self._merger is not None, "begin() first"
+        self._merger.finish(provenance, splits)
+        os.replace(self.partial, self.out)
         shutil.rmtree(self.work)
         return self.out
 
@@ -170,6 +178,8 @@ class HDF5Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._merger is not None:
+            self._merger.close()
         self._lock.release()
 
 
@@ -218,59 +228,77 @@ def _check(path: Path, k: int, recorded: str | None, keep_labels: bool
 
 
 # -- the merge ---------------------------------------------------------------------------------
-def _merge(workdir: Path, plan: Plan, records: Mapping[int, ChunkRecord], target: Path,
-           provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> None:
-    """Assemble every chunk file, in chunk order, into one HDF5 file at ``target``.
+class _Merger:
+    """Assembles chunk files into the final file while the run goes on, strictly in chunk order.
 
     Per-sample arrays are copied as raw compressed HDF5 chunks (no decompression); catalogue rows
-    are concatenated. Memory stays bounded by one chunk file's catalogue.
+    are appended to resizable datasets. A chunk that arrives early waits (on disk) for its turn, so
+    the file's bytes never depend on the order in which chunks finish.
     """
-    with h5py.File(target, "w", track_order=True) as f:
-        datasets = _create(f, workdir, plan, records)
-        offset = 0
-        for k in range(plan.spec.n_chunks):
-            with h5py.File(chunk_path(workdir, k), "r") as src:
-                start = int(src.attrs["start"])
-                for group in src:
-                    for name, d in src[group].items():
-                        if group == layout.CATALOG:
-                            datasets[group, name][offset:offset + d.shape[0]] = d[()]
-                        else:
-                            _copy_chunks(d, datasets[group, name], start)
-            offset += records[k].catalog_rows
-        _describe(f, plan)
+
+    def __init__(self, target: Path, workdir: Path, plan: Plan):
+        self.workdir, self.plan = workdir, plan
+        self.opts = filters(plan.spec.output)
+        self.file = h5py.File(target, "w", track_order=True)
+        self.arrived: dict[int, ChunkRecord] = {}
+        self.next = 0
+        self.rows = 0  # catalogue rows written so far
+        self.datasets: dict[tuple[str, str], h5py.Dataset] = {}
+
+    def add(self, record: ChunkRecord) -> None:
+        self.arrived[record.index] = record
+        while self.next in self.arrived:
+            self._append(self.arrived.pop(self.next))
+            self.next += 1
+
+    def _append(self, record: ChunkRecord) -> None:
+        with h5py.File(chunk_path(self.workdir, record.index), "r") as src:
+            if record.index == 0:
+                self._create_per_sample(src)
+            start = int(src.attrs["start"])
+            for group in src:
+                for name, d in src[group].items():
+                    if group == layout.CATALOG:
+                        self._append_rows(name, d)
+                    else:
+                        _copy_chunks(d, self.datasets[group, name], start)
+        self.rows += record.catalog_rows
+
+    def _create_per_sample(self, first: h5py.File) -> None:
+        shapes = {g: {name: (d.shape[1:], d.dtype) for name, d in first[g].items()}
+                  for g in first if g != layout.CATALOG}
+        for group in layout.PER_SAMPLE:
+            for name, (shape, dtype) in shapes.get(group, {}).items():
+                step = rows_per_chunk(shape, dtype.itemsize, self.plan.spec.chunk_size)
+                self.datasets[group, name] = self.file.create_dataset(
+                    f"{group}/{name}", shape=(self.plan.spec.n, *shape), dtype=dtype,
+                    chunks=(step, *shape), maxshape=(None, *shape), **self.opts)
+
+    def _append_rows(self, name: str, src: h5py.Dataset) -> None:
+        key = (layout.CATALOG, name)
+        if key not in self.datasets:  # a column first seen here: nothing was before it
+            per_row = max(1, int(np.prod(src.shape[1:], dtype=np.int64)) * src.dtype.itemsize)
+            rows = max(1, min(CATALOG_CHUNK_ROWS, CHUNK_BYTES // per_row))
+            self.datasets[key] = self.file.create_dataset(
+                f"{layout.CATALOG}/{name}", shape=(self.rows, *src.shape[1:]), dtype=src.dtype,
+                chunks=(rows, *src.shape[1:]), maxshape=(None, *src.shape[1:]), **self.opts)
+        dst = self.datasets[key]
+        dst.resize(self.rows + src.shape[0], axis=0)
+        dst[self.rows:] = src[()]
+
+    def finish(self, provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> None:
+        if self.next != self.plan.spec.n_chunks:
+            raise StoreError(f"chunks {self.next}… were never written; the run is incomplete")
+        _describe(self.file, self.plan)
         for name, idx in splits.items():
-            f.create_dataset(f"{layout.SPLITS}/{name}", data=np.asarray(idx, dtype=np.int64))
-        f.attrs[layout.PROVENANCE] = json.dumps(provenance, sort_keys=True)
+            self.file.create_dataset(f"{layout.SPLITS}/{name}",
+                                     data=np.asarray(idx, dtype=np.int64))
+        self.file.attrs[layout.PROVENANCE] = json.dumps(provenance, sort_keys=True)
+        self.close()
 
-
-def _create(f: h5py.File, workdir: Path, plan: Plan, records: Mapping[int, ChunkRecord]
-            ) -> dict[tuple[str, str], h5py.Dataset]:
-    """Every dataset of the final file, empty, with its final chunking and filters."""
-    opts = filters(plan.spec.output)
-    with h5py.File(chunk_path(workdir, 0), "r") as first:
-        per_sample = {g: {name: (d.shape[1:], d.dtype) for name, d in first[g].items()}
-                      for g in first if g != layout.CATALOG}
-    catalog: dict[str, tuple[tuple[int, ...], np.dtype, int]] = {}
-    for k in range(plan.spec.n_chunks):
-        for name, (col_shape, col_dtype) in records[k].catalog_layout.items():
-            first_shape, first_dtype, count = catalog.setdefault(
-                name, (col_shape, np.dtype(col_dtype), 0))
-            catalog[name] = (first_shape, first_dtype, count + records[k].catalog_rows)
-    datasets = {}
-    for group in layout.GROUPS:
-        for name, (shape, dtype) in per_sample.get(group, {}).items():
-            step = rows_per_chunk(shape, dtype.itemsize, plan.spec.chunk_size)
-            datasets[group, name] = f.create_dataset(
-                f"{group}/{name}", shape=(plan.spec.n, *shape), dtype=dtype,
-                chunks=(step, *shape), maxshape=(None, *shape), **opts)
-    for name, (shape, dtype, count) in catalog.items():
-        per_row = max(1, int(np.prod(shape, dtype=np.int64)) * dtype.itemsize)
-        chunks = (max(1, min(count, CHUNK_BYTES // per_row)), *shape) if count else None
-        datasets[layout.CATALOG, name] = f.create_dataset(
-            f"{layout.CATALOG}/{name}", shape=(count, *shape), dtype=dtype, chunks=chunks,
-            **(opts if count else {}))
-    return datasets
+    def close(self) -> None:
+        if self.file.id.valid:
+            self.file.close()
 
 
 def _copy_chunks(src: h5py.Dataset, dst: h5py.Dataset, start: int) -> None:
