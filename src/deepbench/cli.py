@@ -48,15 +48,25 @@ def main() -> None:
               help="Override a spec field, e.g. --set params.width=4 --set obs_noise={}.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Local processes computing chunks (one BLAS thread each).")
+@click.option("--dask", "dask_address", default=None, metavar="local[:N]|ADDRESS",
+              help="Run chunks on a Dask cluster: a local one of N worker processes, or a "
+                   "scheduler address such as tcp://host:8786 (needs the dask extra).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output when done.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run of the same spec.")
 @_guard
-def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int, overwrite: bool,
-             resume: bool) -> None:
+def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int,
+             dask_address: str | None, overwrite: bool, resume: bool) -> None:
     """Generate the dataset described by SPEC into OUT."""
     from deepbench.dataset.generate import generate as run
     from deepbench.dataset.spec import resolve
 
+    executor = None
+    if dask_address is not None:
+        if workers != 1:
+            raise SpecError("--workers", workers, "no --workers with --dask (the cluster decides)")
+        from deepbench.dataset.cluster import DaskExecutor
+
+        executor = DaskExecutor(dask_address)
     resolved = resolve(spec, overrides)  # fail before any work or file is touched
     n = resolved.n
 
@@ -85,9 +95,10 @@ def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int, over
                 bar.update(task, completed=done, total=total, rate=rate)
 
             path = run(resolved, out, workers=workers, overwrite=overwrite, resume=resume,
-                       progress=progress, log=log)
+                       progress=progress, log=log, executor=executor)
     else:
-        path = run(resolved, out, workers=workers, overwrite=overwrite, resume=resume, log=log)
+        path = run(resolved, out, workers=workers, overwrite=overwrite, resume=resume, log=log,
+                   executor=executor)
     click.echo(f"wrote {n} samples to {path}")
 
 

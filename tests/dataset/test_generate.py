@@ -11,6 +11,7 @@ import pytest
 from tests_support import dataset_bytes
 
 import deepbench
+from deepbench.dataset.executors import InProcess, run_task
 from deepbench.errors import OutputExistsError
 from deepbench.stores.hdf5 import workdir_for
 
@@ -187,12 +188,10 @@ def test_hdf5_chunks_stay_near_one_megabyte(tmp_path):
             assert np.prod(d.chunks) * d.dtype.itemsize <= 1 << 20, (name, d.chunks)
 
 
-class Reversed:
+class Reversed(InProcess):
     """An executor whose chunks complete last-first (the worst order for an in-order merge)."""
 
     def run(self, spec, chunks, sink):
-        from deepbench.dataset.executors import run_task
-
         for k in sorted(chunks, reverse=True):
             yield run_task(spec.dumps(), k, sink)
 

@@ -19,6 +19,13 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 
 
 class Executor(Protocol):
+    """Runs chunk tasks. A context manager: entering starts or connects its workers (before the
+    store touches the output, so an unreachable cluster leaves nothing behind); leaving stops them."""
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
     def run(self, spec: ResolvedSpec, chunks: Iterable[int], sink: ChunkSink
             ) -> Iterator[ChunkRecord]:
         """Compute and write each chunk; yield its record as each one completes."""
@@ -33,6 +40,12 @@ def run_task(spec_json: str, k: int, sink: ChunkSink) -> ChunkRecord:
 
 class InProcess:
     """Runs chunks one after another in this process."""
+
+    def __enter__(self) -> InProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
 
     def run(self, spec: ResolvedSpec, chunks: Iterable[int], sink: ChunkSink
             ) -> Iterator[ChunkRecord]:
@@ -53,29 +66,38 @@ def _single_thread() -> None:
 
 
 class LocalProcesses:
-    """Runs chunks in ``workers`` local processes, one BLAS/FFT thread each."""
+    """Runs chunks in ``workers`` spawned local processes, one BLAS/FFT thread each, at most two
+    tasks per worker in flight."""
 
     def __init__(self, workers: int):
         self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> LocalProcesses:
+        import multiprocessing as mp
+
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                         initializer=_single_thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
     def run(self, spec: ResolvedSpec, chunks: Iterable[int], sink: ChunkSink
             ) -> Iterator[ChunkRecord]:
-        import multiprocessing as mp
-
+        pool = self._pool
+        if pool is None:
+            raise RuntimeError("use LocalProcesses as a context manager")
         text = spec.dumps()
-        todo = list(chunks)
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_single_thread) as pool:
-            pending = set()
-            queue = iter(todo)
-            for k in queue:  # keep at most 2 tasks per worker in flight
-                pending.add(pool.submit(run_task, text, k, sink))
-                if len(pending) >= 2 * self.workers:
-                    break
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield fut.result()
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending.add(pool.submit(run_task, text, nxt, sink))
+        queue = iter(chunks)
+        pending = {pool.submit(run_task, text, k, sink)
+                   for _, k in zip(range(2 * self.workers), queue, strict=False)}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: f.result().index):
+                yield fut.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(pool.submit(run_task, text, nxt, sink))

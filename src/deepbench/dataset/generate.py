@@ -75,7 +75,7 @@ def generate(spec: str | Path | Mapping[str, Any] | ResolvedSpec, out: str | Pat
     if executor is None:
         executor = InProcess() if workers == 1 else LocalProcesses(workers)
     rid = run_id(resolved)
-    with HDF5Store(out) as store:
+    with executor, HDF5Store(out) as store:
         records = store.begin(plan, rid, overwrite=overwrite, resume=resume,
                               log=log or _LOG.warning)
         todo = [k for k in range(resolved.n_chunks) if k not in records]
