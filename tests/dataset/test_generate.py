@@ -208,3 +208,15 @@ def test_chunks_finishing_in_any_order_give_the_same_file(tmp_path, small_spec, 
         a = deepbench.generate(s, tmp_path / "a.h5", overwrite=True)
         b = deepbench.generate(s, tmp_path / "b.h5", executor=Reversed(), overwrite=True)
         assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest()
+
+
+def test_a_class_absent_from_the_first_chunk_keeps_its_truth_column(tmp_path):
+    spec = {"n": 40, "chunk_size": 10, "seed": 1,
+            "classes": [{"simulator": "shapes.circle", "weight": 100},
+                        {"simulator": "shapes.polygon", "weight": 1, "params": {"side": 4}}]}
+    with deepbench.load(deepbench.generate(spec, tmp_path / "m.h5")) as ds:
+        ci = ds.labels["class_index"][()]
+        radius = ds.truth["radius"][()]
+    assert ci[:10].max() == 0 and (ci == 1).any()  # the polygon appears after chunk 0
+    np.testing.assert_allclose(radius[ci == 1], 4 / (2 * np.sin(np.pi / 5)))
+    assert np.isnan(radius[ci == 0]).all()

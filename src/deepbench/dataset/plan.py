@@ -140,7 +140,11 @@ class Plan:
         """Chunk ``k`` as a pure function of the resolved spec and ``k``."""
         start, stop = self.spec.chunk_bounds(k)
         draws = self._draw_chunk(k, np.arange(start, stop))
-        sim = _Simulated()
+        size = stop - start
+        # every declared truth column in every chunk (NaN where no sample of the chunk has it), so
+        # all chunks share one layout whatever the classes drawn
+        sim = _Simulated(truth={name: np.full((size, *o.shape), np.nan)
+                                for name, o in self.truth_outputs.items()})
         for ci, c in enumerate(self.classes):
             self._simulate_class(k, ci, c, draws, sim, start)
         groups: Groups = {layout.LABELS: draws.labels, layout.LABELS_PERTURBED: draws.perturbed,
