@@ -199,44 +199,58 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
             overrides: Iterable[str] = ()) -> dict[str, Any]:
     """Validate completely and return the resolved spec (every default filled, JSON-able).
 
+    The steps: read and parse the spec, resolve each class (simulator, settings, priors,
+    parameter noise), check the classes against each other, fix ``n``, check the splits, and
+    assemble the dict.
+
     Raises
     ------
     SpecError
         Naming the field path, the value and what is allowed, for every problem found.
     """
-    if isinstance(source, DatasetSpec):
-        spec = source
-    else:
-        spec = parse(apply_overrides(load_spec(source), overrides))
-    problems: list[Problem] = []
-
-    if (spec.simulator is None) == (spec.classes is None):
-        problems.append(Problem("simulator", spec.simulator,
-                                "exactly one of 'simulator' or 'classes'"))
+    spec = source if isinstance(source, DatasetSpec) else parse(
+        apply_overrides(load_spec(source), overrides))
+    entries, prefix, problems = _entries(spec)
+    classes, sims, more = _resolve_classes(spec, entries, prefix)
+    problems += more
+    if problems:
         raise SpecError(problems)
+    problems += _check_classes(spec, classes, sims, prefix)
+    n, more = _resolve_n(spec, classes)
+    problems += more
+    if spec.splits is not None:
+        problems += _check_splits(spec.splits, _label_columns(classes), [c["name"] for c in classes])
+    if problems:
+        raise SpecError(problems)
+    return _assemble(spec, n, classes)
+
+
+def _entries(spec: DatasetSpec) -> tuple[list[ClassSpec], list[str], list[Problem]]:
+    """The classes to resolve (a single simulator is one class) and their field-path prefixes."""
+    if (spec.simulator is None) == (spec.classes is None):
+        raise SpecError("simulator", spec.simulator, "exactly one of 'simulator' or 'classes'")
     if spec.classes is None:
         assert spec.simulator is not None
-        entries = [ClassSpec(simulator=spec.simulator, config={}, params={},
-                             param_noise=spec.param_noise)]
-        prefix = [""]
-    else:
-        if spec.param_noise:
-            problems.append(Problem("param_noise", spec.param_noise,
-                                    "parameter noise inside each entry of 'classes'"))
-        entries = list(spec.classes)
-        prefix = [f"classes.{i}." for i in range(len(entries))]
+        return ([ClassSpec(simulator=spec.simulator, config={}, params={},
+                           param_noise=spec.param_noise)], [""], [])
+    problems = []
+    if spec.param_noise:
+        problems.append(Problem("param_noise", spec.param_noise,
+                                "parameter noise inside each entry of 'classes'"))
+    return list(spec.classes), [f"classes.{i}." for i in range(len(spec.classes))], problems
 
+
+def _resolve_classes(spec: DatasetSpec, entries: list[ClassSpec], prefix: list[str]
+                     ) -> tuple[list[dict[str, Any]], list[Simulator], list[Problem]]:
+    """Each class resolved: simulator with settings, priors with defaults, parameter noise."""
     classes: list[dict[str, Any]] = []
     sims: list[Simulator] = []
+    problems: list[Problem] = []
     for entry, pre in zip(entries, prefix, strict=True):
         try:
             cls = registry.get(entry.simulator, field=pre + "simulator")
-        except SpecError as exc:
-            problems += exc.problems
-            continue
-        config = {**spec.config, **entry.config}
-        try:
-            sim = cls(config, path="config" if not entry.config else pre + "config")
+            sim = cls({**spec.config, **entry.config},
+                      path="config" if not entry.config else pre + "config")
         except SpecError as exc:
             problems += exc.problems
             continue
@@ -255,9 +269,13 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
             "params": params,
             "param_noise": noise,
         })
-    if problems:
-        raise SpecError(problems)
+    return classes, sims, problems
 
+
+def _check_classes(spec: DatasetSpec, classes: list[dict[str, Any]], sims: list[Simulator],
+                   prefix: list[str]) -> list[Problem]:
+    """Classes against each other: distinct names, the same outputs, no grid in a mixture."""
+    problems: list[Problem] = []
     names = [c["name"] for c in classes]
     if len(set(names)) != len(names):
         problems.append(Problem("classes", names, "distinct class names (set 'name' per class)"))
@@ -265,28 +283,29 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
     if spec.classes is not None and any(
             p["dist"] == "grid" for c in classes for p in c["params"].values()):
         problems.append(Problem("classes", "grid", "grid priors only with a single simulator"))
+    return problems
 
-    grid_size = math.prod(len(p["values"]) for p in classes[0]["params"].values()
-                          if p["dist"] == "grid") if len(classes) == 1 else 1
-    has_grid = any(p["dist"] == "grid" for p in classes[0]["params"].values())
+
+def _resolve_n(spec: DatasetSpec, classes: list[dict[str, Any]]) -> tuple[int | None, list[Problem]]:
+    """The number of samples: given, or grid size × repeat for a full factorial."""
+    grids = [p for p in classes[0]["params"].values() if p["dist"] == "grid"]
+    grid_size = math.prod(len(p["values"]) for p in grids) if len(classes) == 1 else 1
     n = spec.n
-    if has_grid:
+    if grids:
         if n is None:
-            n = grid_size * spec.repeat
-        elif n != grid_size * spec.repeat:
-            problems.append(Problem("n", n, f"grid size × repeat = {grid_size} × {spec.repeat} = "
-                                    f"{grid_size * spec.repeat} (or leave n out)"))
+            return grid_size * spec.repeat, []
+        if n != grid_size * spec.repeat:
+            return n, [Problem("n", n, f"grid size × repeat = {grid_size} × {spec.repeat} = "
+                               f"{grid_size * spec.repeat} (or leave n out)")]
     elif n is None:
-        problems.append(Problem("n", None, "a number of samples > 0"))
+        return n, [Problem("n", None, "a number of samples > 0")]
     elif spec.repeat != 1:
-        problems.append(Problem("repeat", spec.repeat, "1 unless a parameter has a grid prior"))
+        return n, [Problem("repeat", spec.repeat, "1 unless a parameter has a grid prior")]
+    return n, []
 
-    label_columns = _label_columns(classes)
-    if spec.splits is not None:
-        problems += _check_splits(spec.splits, label_columns, names)
-    if problems:
-        raise SpecError(problems)
 
+def _assemble(spec: DatasetSpec, n: int | None, classes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The resolved spec as a JSON-able dict (its keys and values are hashed into the run id)."""
     return {
         "format": SPEC_FORMAT,
         "name": spec.name,
