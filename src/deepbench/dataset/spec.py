@@ -21,6 +21,7 @@ from deepbench.core import registry
 from deepbench.core.noise import ObsNoise, OnInvalid, ParamNoise
 from deepbench.core.priors import Constant, Grid, Prior
 from deepbench.core.simulator import Simulator
+from deepbench.dataset import specfile
 from deepbench.errors import Problem, SpecError
 
 SPEC_FORMAT = 1
@@ -124,14 +125,19 @@ class DatasetSpec(_Strict):
 def load_spec(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     """Raw spec dict from a YAML path or a mapping (deep-copied; the caller's object is untouched)."""
     if isinstance(source, Mapping):
+        _check_structure("spec", source)
         return copy.deepcopy(dict(source))
     path = Path(source)
     if not path.is_file():
         raise SpecError("spec", str(source), "a path to an existing YAML file")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = specfile.load_text(specfile.read_text(path))
+    except specfile.SpecTextError as exc:
+        raise SpecError("spec", str(source), exc.expected) from None
     except yaml.YAMLError as exc:
         raise SpecError("spec", str(source), f"valid YAML ({exc})") from None
+    except OSError as exc:
+        raise SpecError("spec", str(source), f"a readable file ({exc.strerror})") from None
     if not isinstance(data, dict):
         raise SpecError("spec", data, "a YAML mapping at the top level")
     return data
@@ -145,7 +151,9 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
         if not sep or not key:
             raise SpecError("--set", item, "KEY=VALUE, e.g. params.width=4 or obs_noise={}")
         try:
-            value = yaml.safe_load(text)
+            value = specfile.load_text(text)
+        except specfile.SpecTextError as exc:
+            raise SpecError(f"--set {key}", text, exc.expected) from None
         except yaml.YAMLError:
             value = text
         node: Any = raw
@@ -169,12 +177,21 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
                     node = node[part]
             else:
                 raise SpecError(f"--set {where}", node, "a mapping or list to set a key in")
+    _check_structure("spec", raw)
     return raw
+
+
+def _check_structure(field: str, value: Any) -> None:
+    """SpecError unless ``value`` is within the size and nesting limits of a spec."""
+    try:
+        specfile.check_structure(value)
+    except specfile.SpecTextError as exc:
+        raise SpecError(field, value, exc.expected) from None
 
 
 def _from_pydantic(err: ValidationError) -> SpecError:
     problems = []
-    for e in err.errors():
+    for e in err.errors(include_url=False):
         loc = [str(p) for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         field = ".".join(loc) or "spec"
         msg = e["msg"]
