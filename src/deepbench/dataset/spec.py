@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from deepbench.core import registry
 from deepbench.core.noise import ObsNoise, OnInvalid, ParamNoise
+from deepbench.core.numbers import Real
 from deepbench.core.priors import Constant, Grid, Prior
 from deepbench.core.simulator import Simulator
 from deepbench.dataset import specfile
@@ -30,7 +31,8 @@ COMPARATORS = ("gt", "ge", "lt", "le", "eq", "ne", "in")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 def _priors(value: Any) -> Any:
@@ -45,7 +47,7 @@ class ClassSpec(_Strict):
 
     name: str | None = None
     simulator: str
-    weight: Annotated[float, Field(gt=0)] = 1.0
+    weight: Annotated[Real, Field(gt=0)] = 1.0
     config: dict[str, Any] = {}
     params: dict[str, Prior] = {}
     param_noise: dict[str, ParamNoise] = {}
@@ -56,13 +58,13 @@ class ClassSpec(_Strict):
 class Comparison(_Strict):
     """A condition on one label column; all given comparisons must hold."""
 
-    gt: float | None = None
-    ge: float | None = None
-    lt: float | None = None
-    le: float | None = None
-    eq: float | str | None = None
-    ne: float | str | None = None
-    in_: list[float | str] | None = Field(default=None, alias="in")
+    gt: Real | None = None
+    ge: Real | None = None
+    lt: Real | None = None
+    le: Real | None = None
+    eq: Real | str | None = None
+    ne: Real | str | None = None
+    in_: list[Real | str] | None = Field(default=None, alias="in")
 
     @model_validator(mode="after")
     def _not_empty(self) -> Comparison:
@@ -74,7 +76,7 @@ class Comparison(_Strict):
 class SplitSpec(_Strict):
     """Deterministic splits: out-of-distribution regions first, then fractions of the rest."""
 
-    fractions: dict[str, Annotated[float, Field(gt=0, le=1)]] = {}
+    fractions: dict[str, Annotated[Real, Field(gt=0, le=1)]] = {}
     ood: dict[str, dict[str, Comparison]] = {}
 
     @model_validator(mode="after")
@@ -189,14 +191,24 @@ def _check_structure(field: str, value: Any) -> None:
         raise SpecError(field, value, exc.expected) from None
 
 
+_TYPE_TAGS = ("str", "int", "float", "bool")  # union members pydantic names in a location
+
+
 def _from_pydantic(err: ValidationError) -> SpecError:
     problems = []
-    for e in err.errors(include_url=False):
-        loc = [str(p) for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        field = ".".join(loc) or "spec"
+    errors = err.errors(include_url=False)
+    fields = [".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p.startswith(
+        "function-"))) for e in errors]
+    for e, field in zip(errors, fields, strict=True):
+        head, _, tag = field.rpartition(".")
+        if tag in _TYPE_TAGS and head in fields:  # the other member of `number | str` said why
+            continue
+        field = field or "spec"
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "no such key here (unknown keys are not allowed)"
+        elif e["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         elif e["type"] == "union_tag_invalid":
             msg = msg.replace("Input tag", "dist/kind")
         problems.append(Problem(field, e.get("input"), msg))

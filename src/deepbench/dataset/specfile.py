@@ -25,7 +25,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_BYTES = 1 << 20
-MAX_NODES = 20_000
+MAX_NODES = 10_000
 MAX_DEPTH = 64
 _MERGE = "tag:yaml.org,2002:merge"
 
