@@ -50,9 +50,11 @@ def main() -> None:
               help="Local processes computing chunks (one BLAS thread each).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output when done.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run of the same spec.")
+@click.option("--force", is_flag=True, help="Run even if the dataset looks larger than the free "
+              "disk space.")
 @_guard
 def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int, overwrite: bool,
-             resume: bool) -> None:
+             resume: bool, force: bool) -> None:
     """Generate the dataset described by SPEC into OUT."""
     from deepbench.dataset.generate import generate as run
     from deepbench.dataset.spec import resolve
@@ -81,10 +83,10 @@ def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int, over
                 bar.update(task, completed=done, total=total, rate=rate)
 
             path = run(spec, out, overrides=overrides, workers=workers, overwrite=overwrite,
-                       resume=resume, progress=progress)
+                       resume=resume, progress=progress, force=force)
     else:
         path = run(spec, out, overrides=overrides, workers=workers, overwrite=overwrite,
-                   resume=resume)
+                   resume=resume, force=force)
     click.echo(f"wrote {n} samples to {path}")
 
 
@@ -95,6 +97,7 @@ def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int, over
 @_guard
 def validate(spec: str, overrides: tuple[str, ...], as_json: bool) -> None:
     """Check SPEC completely (no work done); print the resolved spec with --json."""
+    from deepbench.dataset.budget import estimate, memory_budget, size
     from deepbench.dataset.generate import run_id
     from deepbench.dataset.spec import resolve
 
@@ -105,6 +108,10 @@ def validate(spec: str, overrides: tuple[str, ...], as_json: bool) -> None:
         classes = ", ".join(f"{c['name']} ({c['simulator']})" for c in resolved["classes"])
         click.echo(f"ok: {resolved['name']}: {resolved['n']} samples, classes: {classes}; "
                    f"run id {run_id(resolved)}")
+        est = estimate(resolved)
+        click.echo(f"estimated: {est.n_chunks} chunks; one chunk {size(est.chunk_bytes)} in memory "
+                   f"(budget {size(memory_budget())}); dataset {size(est.dataset_bytes)} on disk, "
+                   "uncompressed")
 
 
 @main.command("list")

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from deepbench.dataset import hdf5
+from deepbench.dataset.budget import check_disk
 from deepbench.dataset.executors import InProcess, LocalProcesses
 from deepbench.dataset.plan import Plan
 from deepbench.dataset.spec import resolve
@@ -53,12 +54,13 @@ def workdir_for(out: Path) -> Path:
 
 def generate(spec: str | Path | Mapping[str, Any], out: str | Path, *,
              overrides: Iterable[str] = (), workers: int = 1, overwrite: bool = False,
-             resume: bool = False, progress: Progress | None = None) -> Path:
+             resume: bool = False, progress: Progress | None = None, force: bool = False) -> Path:
     """Generate the dataset described by ``spec`` into the HDF5 file ``out``.
 
     Validation happens before any file is touched. An existing ``out`` is only replaced with
     ``overwrite`` (and only once the new file is complete); ``resume`` finishes an interrupted run
     of the same resolved spec. The result is byte-identical for any number of ``workers``.
+    A dataset larger than the free disk space is refused before any work unless ``force``.
     """
     resolved = resolve(spec, overrides)
     if not isinstance(workers, int) or workers < 1:
@@ -66,6 +68,7 @@ def generate(spec: str | Path | Mapping[str, Any], out: str | Path, *,
     out = Path(out)
     if not out.parent.is_dir():
         raise SpecError("out", str(out), "a path in an existing directory")
+    check_disk(resolved, out.parent, force=force)
     work = workdir_for(out)
     rid = run_id(resolved)
     if out.exists() and not overwrite:

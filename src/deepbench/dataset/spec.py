@@ -22,7 +22,7 @@ from deepbench.core.noise import ObsNoise, OnInvalid, ParamNoise
 from deepbench.core.numbers import Real
 from deepbench.core.priors import Constant, Grid, Prior
 from deepbench.core.simulator import Simulator
-from deepbench.dataset import specfile
+from deepbench.dataset import budget, specfile
 from deepbench.errors import Problem, SpecError
 
 SPEC_FORMAT = 1
@@ -230,7 +230,8 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
 
     The steps: read and parse the spec, resolve each class (simulator, settings, priors,
     parameter noise), check the classes against each other, fix ``n``, check the splits, and
-    assemble the dict.
+    assemble the dict; finally the run's size is checked against the memory budget
+    (:mod:`deepbench.dataset.budget`).
 
     Raises
     ------
@@ -251,7 +252,9 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
         problems += _check_splits(spec.splits, _label_columns(classes), [c["name"] for c in classes])
     if problems:
         raise SpecError(problems)
-    return _assemble(spec, n, classes)
+    resolved = _assemble(spec, n, classes)
+    budget.check_memory(resolved)  # chunk size and count within the memory budget
+    return resolved
 
 
 def _entries(spec: DatasetSpec) -> tuple[list[ClassSpec], list[str], list[Problem]]:
