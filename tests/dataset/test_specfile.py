@@ -112,3 +112,15 @@ def test_overrides_use_the_same_limits():
         apply_overrides(raw, ["params.radius=" + BILLION_LAUGHS.replace("\n", "\n")])
     with pytest.raises(SpecError, match=f"nested at most {MAX_DEPTH} levels deep"):
         resolve(raw, ["config." + ".".join(["a"] * 200) + "=1"])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("seed: " + "9" * 5000, r"integers of at most 40 characters \(line 3 has one of 5,000\)"),
+    ("seed: " + "1:" * 100_000 + "1", r"integers of at most 40 characters"),
+    ("seed: 2001-13-01", r"valid YAML values \(ValueError: month must be in 1..12\)"),
+    ("seed: !!int x", r"valid YAML values \(ValueError: invalid literal for int"),
+    ("seed: !!timestamp x", r"valid YAML values \(AttributeError"),
+], ids=["long-int", "sexagesimal", "bad-date", "bad-int-tag", "bad-timestamp-tag"])
+def test_values_yaml_cannot_construct_are_spec_errors(tmp_path, text, message):
+    with pytest.raises(SpecError, match=message):
+        resolve(write(tmp_path, "simulator: shapes.circle\nn: 2\n" + text + "\n"))

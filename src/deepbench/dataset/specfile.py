@@ -8,6 +8,8 @@ A spec is small (a few kB). Anything far larger is refused before it can cost ti
   "billion laughs" file of nested aliases is refused after composing a few dozen nodes, and a
   1 MB flat list after ``MAX_NODES`` of them);
 * containers nest at most ``MAX_DEPTH`` levels; a structure that refers to itself is refused;
+* an integer literal has at most ``MAX_INT_CHARS`` (40) characters, and a value that YAML
+  cannot construct (``2001-13-01``, ``!!int x``) is an error, not a traceback;
 * a key given twice in one mapping is an error (YAML's ``yaml.safe_load`` keeps the last one
   silently); merge keys (``<<: *base``) keep their YAML meaning, explicit keys override them.
 
@@ -27,6 +29,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 MAX_BYTES = 1 << 20
 MAX_NODES = 10_000
 MAX_DEPTH = 64
+MAX_INT_CHARS = 40
 _MERGE = "tag:yaml.org,2002:merge"
 
 
@@ -71,6 +74,13 @@ class SpecLoader(yaml.SafeLoader):
             self._sizes[id(node)] = size
         return node
 
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        """YAML integers, refusing long literals (Python's int() is quadratic in their length)."""
+        if len(node.value) > MAX_INT_CHARS:
+            raise SpecTextError(f"integers of at most {MAX_INT_CHARS} characters (line "
+                                f"{node.start_mark.line + 1} has one of {len(node.value):,})")
+        return super().construct_yaml_int(node)
+
     def compose_mapping_node(self, anchor: str | None) -> MappingNode:
         node = super().compose_mapping_node(anchor)
         seen: dict[Any, int] = {}
@@ -86,6 +96,9 @@ class SpecLoader(yaml.SafeLoader):
         return node
 
 
+SpecLoader.add_constructor("tag:yaml.org,2002:int", SpecLoader.construct_yaml_int)
+
+
 def _children(node: Node) -> list[Node]:
     if isinstance(node, SequenceNode):
         return list(node.value)
@@ -99,6 +112,8 @@ def load_text(text: str) -> Any:
     loader = SpecLoader(text)
     try:
         return loader.get_single_data()
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # from constructors
+        raise SpecTextError(f"valid YAML values ({type(exc).__name__}: {exc})") from None
     finally:
         loader.dispose()
 
