@@ -111,3 +111,19 @@ def test_validate_prints_the_estimates(tmp_path):
     assert result.exit_code == 0, result.output
     assert "estimated: 2 chunks; one chunk 461 KiB in memory (budget 2 GiB); " \
            "dataset 310 KiB on disk, uncompressed" in result.output
+
+
+def test_cli_generate_force_overrides_the_disk_check(tmp_path, monkeypatch):
+    from deepbench.cli import main
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: Usage(10**6, 10**6 - 5000, 5000))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("simulator: shapes.circle\nn: 10\nconfig: {height: 16, width: 16}\n")
+    out = tmp_path / "d.h5"
+    refused = CliRunner().invoke(main, ["generate", str(spec), "-o", str(out)])
+    assert refused.exit_code == 2 and "error: n: got 10; expected a dataset that fits on the disk" \
+        in refused.output
+    assert not out.exists()
+    forced = CliRunner().invoke(main, ["generate", str(spec), "-o", str(out), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert out.exists()

@@ -202,3 +202,10 @@ def test_the_largest_allowed_numbers_generate_finite_data(tmp_path):
                                cx={"dist": "uniform", "low": -1e15, "high": 1e15})
     assert np.isfinite(batch.outputs["image"]).all()
     assert np.isfinite(batch.labels["cx"]).all()
+
+
+def test_a_huge_bad_value_gives_a_short_message():
+    with pytest.raises(SpecError, match=r"^n: got \[0, 1, 2, .*, 21\.\.\.; expected Input should be a "
+                                        r"valid integer$") as info:
+        resolve(with_(n=list(range(9000))))
+    assert len(str(info.value)) < 200
