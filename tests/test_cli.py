@@ -112,3 +112,74 @@ def test_sigkill_mid_run_then_resume_is_byte_identical(tmp_path):
     assert 3 <= done < 30
     run("generate", spec, "-o", str(out), *sets, "--resume")
     assert dataset_bytes(out) == dataset_bytes(ref)
+
+
+VALIDATE_TIMED = """
+import json, resource, sys, time
+from deepbench.cli import main
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+found = {}
+for path in sys.argv[1:]:
+    start, used = time.perf_counter(), cpu()
+    try:
+        main(["validate", path], standalone_mode=False)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    found[path] = [code, cpu() - used, time.perf_counter() - start]
+# ru_maxrss keeps the parent's resident size at fork across exec (Linux), so a big test
+# process would show through; the new address space's own high-water mark is VmHWM.
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    with open("/proc/self/status") as fh:
+        peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+except OSError:
+    pass
+found["maxrss_mb"] = peak / 1024
+print(json.dumps(found))
+"""
+
+
+def hostile_inputs() -> dict[str, bytes]:
+    """Spec files under 1 MB built to cost time or memory."""
+    mb = 1_000_000
+    laughs = "\n".join(['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'] + [
+        f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)])
+    deep_block = "".join("  " * d + "a:\n" for d in range(950)) + "  " * 950 + "1\n"
+    return {
+        "valid": (EXAMPLES / "shapes.yaml").read_bytes(),  # first: it pays the lazy imports
+        "laughs": laughs.encode(),
+        "deep_flow": ("n: " + "[" * 10_000 + "]" * 10_000).encode(),
+        "deep_mapping": ("n: " + "{a: " * 10_000 + "1" + "}" * 10_000).encode(),
+        "deep_block": deep_block.encode(),
+        "flat_list": ("n: [" + ",".join(["1"] * (mb // 2 - 4)) + "]").encode(),
+        "long_string": ("name: " + "x" * (mb - 10)).encode(),
+        "many_keys": "".join(f"k{i}: 1\n" for i in range(110_000)).encode()[:mb - 1],
+        "aliases": ("a: &a 1\nb: [" + ",".join(["*a"] * (mb // 3 - 10)) + "]").encode(),
+        "sexagesimal": ("seed: " + "1:" * (mb // 2 - 10) + "1").encode(),
+        "binary": np.random.default_rng(0).bytes(mb - 1),
+        "comment": ("#" + "x" * (mb - 40) + "\nsimulator: shapes.circle\nn: 5\n").encode(),
+    }
+
+
+def test_validate_on_any_input_under_1_mb_takes_under_2_s_and_200_mb(tmp_path):
+    paths = {}
+    for name, data in hostile_inputs().items():
+        assert len(data) < 1_000_000, name
+        paths[name] = tmp_path / f"{name}.yaml"
+        paths[name].write_bytes(data)
+    proc = subprocess.run([sys.executable, "-c", VALIDATE_TIMED, *map(str, paths.values())],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    for name, path in paths.items():
+        code, cpu, wall = found[str(path)]
+        assert code == (0 if name in ("valid", "comment") else 2), (name, proc.stderr)
+        assert cpu < 2.0 and wall < 20, (name, cpu, wall)  # CPU time: robust to a busy machine
+    assert found["maxrss_mb"] < 200, found["maxrss_mb"]
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("error: ") == len(paths) - 2

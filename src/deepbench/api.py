@@ -44,6 +44,7 @@ def simulate(name_or_spec: str | Path | Mapping[str, Any], n: int | None = None,
 
     >>> batch = simulate("shapes.circle", n=4, seed=1, radius={"dist": "uniform", "low": 4, "high": 8})
     """
+    from deepbench.dataset.budget import check_in_memory
     from deepbench.dataset.plan import Plan
     from deepbench.dataset.spec import load_spec, resolve
 
@@ -64,6 +65,7 @@ def simulate(name_or_spec: str | Path | Mapping[str, Any], n: int | None = None,
         if seed is not None:
             raw["seed"] = seed
     resolved = resolve(raw)
+    check_in_memory(resolved)
     plan = Plan(resolved)
     chunks = [plan.simulate_chunk(k) for k in range(resolved.n_chunks)]
     groups: dict[str, dict[str, np.ndarray]] = {}

@@ -53,9 +53,11 @@ def main() -> None:
                    "scheduler address such as tcp://host:8786 (needs the dask extra).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output when done.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run of the same spec.")
+@click.option("--force", is_flag=True, help="Run even if the dataset looks larger than the free "
+              "disk space.")
 @_guard
 def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int,
-             dask_address: str | None, overwrite: bool, resume: bool) -> None:
+             dask_address: str | None, overwrite: bool, resume: bool, force: bool) -> None:
     """Generate the dataset described by SPEC into OUT."""
     from deepbench.dataset.generate import generate as run
     from deepbench.dataset.spec import resolve
@@ -95,10 +97,10 @@ def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int,
                 bar.update(task, completed=done, total=total, rate=rate)
 
             path = run(resolved, out, workers=workers, overwrite=overwrite, resume=resume,
-                       progress=progress, log=log, executor=executor)
+                       progress=progress, log=log, executor=executor, force=force)
     else:
         path = run(resolved, out, workers=workers, overwrite=overwrite, resume=resume, log=log,
-                   executor=executor)
+                   executor=executor, force=force)
     click.echo(f"wrote {n} samples to {path}")
 
 
@@ -109,6 +111,7 @@ def generate(spec: str, out: str, overrides: tuple[str, ...], workers: int,
 @_guard
 def validate(spec: str, overrides: tuple[str, ...], as_json: bool) -> None:
     """Check SPEC completely (no work done); print the resolved spec with --json."""
+    from deepbench.dataset.budget import estimate, memory_budget, size
     from deepbench.dataset.generate import run_id
     from deepbench.dataset.spec import resolve
 
@@ -119,6 +122,10 @@ def validate(spec: str, overrides: tuple[str, ...], as_json: bool) -> None:
         classes = ", ".join(f"{c.name} ({c.simulator})" for c in resolved.classes)
         click.echo(f"ok: {resolved.name}: {resolved.n} samples, classes: {classes}; "
                    f"run id {run_id(resolved)}")
+        est = estimate(resolved)
+        click.echo(f"estimated: {est.n_chunks} chunks; one chunk {size(est.chunk_bytes)} in memory "
+                   f"(budget {size(memory_budget())}); dataset {size(est.dataset_bytes)} on disk, "
+                   "uncompressed")
 
 
 @main.command("list")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import re
 
+import numpy as np
 import pytest
 
 from deepbench.dataset.spec import apply_overrides, resolve
@@ -137,3 +139,73 @@ def test_angles_given_in_degrees_by_mistake_are_caught():
     with pytest.raises(SpecError, match=r"params.angle.*\(unit: rad\)"):
         resolve({"simulator": "shapes.rectangle", "n": 2,
                  "params": {"angle": {"dist": "uniform", "low": 0, "high": 90}}})
+
+
+INF, NAN = float("inf"), float("nan")
+SCENE = {"simulator": "shapes.scene", "n": 4}
+TWO = {"n": 4, "classes": [{"simulator": "shapes.circle"}, {"simulator": "shapes.rectangle"}]}
+NON_FINITE = [
+    # (spec, field named in the message, fragment of what is allowed)
+    (with_(params={"cx": INF}), "params.cx.constant.value", "a finite number"),
+    (with_(params={"radius": NAN}), "params.radius.constant.value", "a finite number"),
+    (with_(params={"radius": 10**400}), "params.radius.constant.value",
+     "a number of magnitude at most 1e+15"),
+    (with_(params={"cx": {"dist": "normal", "loc": 0, "scale": INF}}), "params.cx.normal.scale",
+     "a finite number"),
+    (with_(params={"cx": {"dist": "normal", "loc": NAN, "scale": 1}}), "params.cx.normal.loc",
+     "a finite number"),
+    (with_(params={"cx": {"dist": "uniform", "low": -1e308, "high": 1e308}}),
+     "params.cx.uniform.low", "a number of magnitude at most 1e+15"),
+    (with_(params={"cx": {"dist": "uniform", "low": "-1e300", "high": 1}}),
+     "params.cx.uniform.low", "a number of magnitude at most 1e+15"),
+    (with_(params={"cx": {"dist": "choice", "values": [1, 2], "p": [INF, 0]}}),
+     "params.cx.choice.p.0", "a finite number"),
+    (with_(params={"cx": {"dist": "integers", "low": -10**30, "high": 3}}),
+     "params.cx.integers.low", "a number of magnitude at most 1e+15"),
+    (with_(params={"cx": {"dist": "grid", "values": [0, NAN]}}), "params.cx.grid.values.1",
+     "a finite number"),
+    ({**TWO, "classes": [{"simulator": "shapes.circle", "weight": INF},
+                         {"simulator": "shapes.rectangle"}]}, "classes.0.weight",
+     "a finite number"),
+    ({**TWO, "classes": [{"simulator": "shapes.circle", "weight": 1e308},
+                         {"simulator": "shapes.rectangle", "weight": 1e308}]},
+     "classes.0.weight", "a number of magnitude at most 1e+15"),
+    (with_(obs_noise={"image": {"kind": "gaussian", "sigma": INF}}),
+     "obs_noise.image.gaussian.sigma", "a finite number"),
+    (with_(obs_noise={"image": {"kind": "poisson", "gain": 1e300}}),
+     "obs_noise.image.poisson.gain", "a number of magnitude at most 1e+15"),
+    (with_(obs_noise={"image": {"kind": "poisson_gaussian", "gain": 1, "sigma": NAN}}),
+     "obs_noise.image.poisson_gaussian.sigma", "a finite number"),
+    (with_(param_noise={"radius": {"sigma": INF}}), "param_noise.radius.sigma",
+     "a finite number"),
+    (with_(splits={"fractions": {"train": NAN}}), "splits.fractions.train", "a finite number"),
+    (with_(splits={"ood": {"far": {"radius": {"gt": NAN}}}}), "splits.ood.far.radius.gt",
+     "a finite number"),
+    (with_(splits={"ood": {"far": {"radius": {"in": [1, INF]}}}}), "splits.ood.far.radius.in.1",
+     "a finite number"),
+    ({**SCENE, "config": {"margin": NAN}}, "config.margin", "a finite number"),
+    ({**SCENE, "config": {"size_max": INF}}, "config.size_max", "a finite number"),
+]
+
+
+@pytest.mark.parametrize("spec, field, allowed", NON_FINITE,
+                         ids=[f"{i}-{m[1]}" for i, m in enumerate(NON_FINITE)])
+def test_non_finite_and_overflowing_numbers_are_refused(spec, field, allowed):
+    with pytest.raises(SpecError, match=rf"{re.escape(field)}: got .*; expected {re.escape(allowed)}"):
+        resolve(spec)
+
+
+def test_the_largest_allowed_numbers_generate_finite_data(tmp_path):
+    import deepbench
+
+    batch = deepbench.simulate("shapes.circle", n=4, seed=1,
+                               cx={"dist": "uniform", "low": -1e15, "high": 1e15})
+    assert np.isfinite(batch.outputs["image"]).all()
+    assert np.isfinite(batch.labels["cx"]).all()
+
+
+def test_a_huge_bad_value_gives_a_short_message():
+    with pytest.raises(SpecError, match=r"^n: got \[0, 1, 2, .*, 21\.\.\.; expected Input should be a "
+                                        r"valid integer$") as info:
+        resolve(with_(n=list(range(9000))))
+    assert len(str(info.value)) < 200

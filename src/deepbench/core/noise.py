@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from deepbench.core.numbers import Real
 from deepbench.core.params import Param
 from deepbench.errors import SpecError
 
@@ -23,8 +24,8 @@ MAX_RESAMPLE = 1000
 class ParamNoise(BaseModel):
     """Gaussian perturbation of one parameter: absolute (``sigma`` in its unit) or relative."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    sigma: Annotated[float, Field(ge=0)]
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    sigma: Annotated[Real, Field(ge=0)]
     relative: bool = False
 
     def perturb(self, values: np.ndarray, eps: np.ndarray) -> np.ndarray:
@@ -63,9 +64,9 @@ def perturb(values: np.ndarray, noise: ParamNoise, param: Param, rng: np.random.
 class Gaussian(BaseModel):
     """Additive white Gaussian noise with standard deviation ``sigma`` (output units)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     kind: Literal["gaussian"]
-    sigma: Annotated[float, Field(ge=0)]
+    sigma: Annotated[Real, Field(ge=0)]
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         noise = rng.standard_normal(x.shape, dtype=_float(x))
@@ -77,9 +78,9 @@ class Gaussian(BaseModel):
 class Poisson(BaseModel):
     """Shot noise: ``Poisson(x · gain) / gain``; ``x`` must be >= 0."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     kind: Literal["poisson"]
-    gain: Annotated[float, Field(gt=0)]
+    gain: Annotated[Real, Field(gt=0)]
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         lam = np.maximum(x, 0, dtype=np.float64) * self.gain
@@ -89,10 +90,10 @@ class Poisson(BaseModel):
 class PoissonGaussian(BaseModel):
     """Shot noise plus additive Gaussian (read) noise: ``Poisson(x·gain)/gain + sigma·N(0, 1)``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     kind: Literal["poisson_gaussian"]
-    gain: Annotated[float, Field(gt=0)]
-    sigma: Annotated[float, Field(ge=0)]
+    gain: Annotated[Real, Field(gt=0)]
+    sigma: Annotated[Real, Field(ge=0)]
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         shot = Poisson(kind="poisson", gain=self.gain).apply(x, rng)

@@ -95,6 +95,8 @@ class Setting:
             ok = isinstance(value, self.type)
         if not ok:
             return [Problem(path, value, f"a value of type {self.type.__name__}")]
+        if isinstance(value, float) and not math.isfinite(value):
+            return [Problem(path, value, "a finite number")]
         if self.choices is not None and value not in self.choices:
             return [Problem(path, value, "one of " + ", ".join(map(repr, self.choices)))]
         if self.low is not None and value < self.low or self.high is not None and value > self.high:

@@ -15,11 +15,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
-Number = float | int
+from deepbench.core.numbers import Integer, Number, Real
 
 
 class _Prior(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     integer: bool = False  # whether draws are integers
 
     def support(self) -> tuple[float, float]:
@@ -87,7 +87,7 @@ class Normal(_Prior):
 
     dist: Literal["normal"]
     loc: Number
-    scale: Annotated[float, Field(gt=0)]
+    scale: Annotated[Real, Field(gt=0)]
 
     def support(self) -> tuple[float, float]:
         return (-math.inf, math.inf)
@@ -101,7 +101,7 @@ class TruncNormal(_Interval):
 
     dist: Literal["truncnormal"]
     loc: Number
-    scale: Annotated[float, Field(gt=0)]
+    scale: Annotated[Real, Field(gt=0)]
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         a = (self.low - self.loc) / self.scale
@@ -116,7 +116,7 @@ class Poisson(_Prior):
     """Poisson counts with mean ``lam`` (integers >= 0)."""
 
     dist: Literal["poisson"]
-    lam: Annotated[float, Field(gt=0)]
+    lam: Annotated[Real, Field(gt=0)]
     integer: bool = True
 
     def support(self) -> tuple[float, float]:
@@ -130,8 +130,8 @@ class Integers(_Prior):
     """Integers uniform on [low, high], both ends included."""
 
     dist: Literal["integers"]
-    low: int
-    high: int
+    low: Integer
+    high: Integer
     integer: bool = True
 
     @model_validator(mode="after")
@@ -152,7 +152,7 @@ class Choice(_Prior):
 
     dist: Literal["choice"]
     values: Annotated[list[Number], Field(min_length=1)]
-    p: list[Annotated[float, Field(ge=0)]] | None = None
+    p: list[Annotated[Real, Field(ge=0)]] | None = None
 
     @model_validator(mode="after")
     def _weights(self) -> Choice:

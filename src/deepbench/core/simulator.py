@@ -56,7 +56,8 @@ class Simulator:
                 value = tuple(value)
             problems += s.check(value, f"{path}.{s.name}")
             resolved[s.name] = value
-        problems += self.check_config(resolved, path)
+        if not problems:  # cross-setting checks may assume every setting has its type
+            problems += self.check_config(resolved, path)
         if problems:
             raise SpecError(problems)
         self.config: dict[str, Any] = resolved

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from deepbench.dataset.budget import check_disk
 from deepbench.dataset.executors import Executor, InProcess, LocalProcesses
 from deepbench.dataset.plan import Plan, plan_for
 from deepbench.dataset.resolved import ResolvedSpec
@@ -56,7 +57,8 @@ def run_id(spec: ResolvedSpec) -> str:
 def generate(spec: str | Path | Mapping[str, Any] | ResolvedSpec, out: str | Path, *,
              overrides: Iterable[str] = (), workers: int = 1, overwrite: bool = False,
              resume: bool = False, progress: Progress | None = None,
-             log: Log | None = None, executor: Executor | None = None) -> Path:
+             log: Log | None = None, executor: Executor | None = None,
+             force: bool = False) -> Path:
     """Generate the dataset described by ``spec`` into the HDF5 file ``out``.
 
     Validation happens before any file is touched; then the run takes ``OUT.lock`` (a second run on
@@ -64,11 +66,16 @@ def generate(spec: str | Path | Mapping[str, Any] | ResolvedSpec, out: str | Pat
     ``overwrite`` (and only once the new file is complete); ``resume`` finishes an interrupted run
     of the same resolved spec, verifying every chunk it keeps and recomputing (and logging through
     ``log``) those that fail. The result is byte-identical for any number of ``workers``, and for
-    any ``executor`` (default: in-process, or local processes when ``workers`` > 1).
+    any ``executor`` (default: in-process, or local processes when ``workers`` > 1). A dataset
+    larger than the free disk space is refused before any work unless ``force``.
     """
     resolved = spec if isinstance(spec, ResolvedSpec) else resolve(spec, overrides)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SpecError("workers", workers, "an integer >= 1")
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise SpecError("out", str(out), "a path in an existing directory")
+    check_disk(resolved, out.parent, force=force)
     plan = plan_for(resolved.dumps())
     if executor is not None and workers != 1:
         raise SpecError("workers", workers, "1 when an executor is given (it decides the workers)")

@@ -19,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from deepbench.core import registry
 from deepbench.core.noise import ObsNoise, OnInvalid, ParamNoise
+from deepbench.core.numbers import Real
 from deepbench.core.priors import Constant, Grid, Prior
 from deepbench.core.simulator import Simulator
+from deepbench.dataset import budget, specfile
 from deepbench.dataset.resolved import SPEC_FORMAT, ResolvedSpec
 from deepbench.errors import Problem, SpecError
 
@@ -29,7 +31,8 @@ COMPARATORS = ("gt", "ge", "lt", "le", "eq", "ne", "in")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 def _priors(value: Any) -> Any:
@@ -44,7 +47,7 @@ class ClassSpec(_Strict):
 
     name: str | None = None
     simulator: str
-    weight: Annotated[float, Field(gt=0)] = 1.0
+    weight: Annotated[Real, Field(gt=0)] = 1.0
     config: dict[str, Any] = {}
     params: dict[str, Prior] = {}
     param_noise: dict[str, ParamNoise] = {}
@@ -55,13 +58,13 @@ class ClassSpec(_Strict):
 class Comparison(_Strict):
     """A condition on one label column; all given comparisons must hold."""
 
-    gt: float | None = None
-    ge: float | None = None
-    lt: float | None = None
-    le: float | None = None
-    eq: float | str | None = None
-    ne: float | str | None = None
-    in_: list[float | str] | None = Field(default=None, alias="in")
+    gt: Real | None = None
+    ge: Real | None = None
+    lt: Real | None = None
+    le: Real | None = None
+    eq: Real | str | None = None
+    ne: Real | str | None = None
+    in_: list[Real | str] | None = Field(default=None, alias="in")
 
     @model_validator(mode="after")
     def _not_empty(self) -> Comparison:
@@ -73,7 +76,7 @@ class Comparison(_Strict):
 class SplitSpec(_Strict):
     """Deterministic splits: out-of-distribution regions first, then fractions of the rest."""
 
-    fractions: dict[str, Annotated[float, Field(gt=0, le=1)]] = {}
+    fractions: dict[str, Annotated[Real, Field(gt=0, le=1)]] = {}
     ood: dict[str, dict[str, Comparison]] = {}
 
     @model_validator(mode="after")
@@ -124,14 +127,19 @@ class DatasetSpec(_Strict):
 def load_spec(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     """Raw spec dict from a YAML path or a mapping (deep-copied; the caller's object is untouched)."""
     if isinstance(source, Mapping):
+        _check_structure("spec", source)
         return copy.deepcopy(dict(source))
     path = Path(source)
     if not path.is_file():
         raise SpecError("spec", str(source), "a path to an existing YAML file")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = specfile.load_text(specfile.read_text(path))
+    except specfile.SpecTextError as exc:
+        raise SpecError("spec", str(source), exc.expected) from None
     except yaml.YAMLError as exc:
         raise SpecError("spec", str(source), f"valid YAML ({exc})") from None
+    except OSError as exc:
+        raise SpecError("spec", str(source), f"a readable file ({exc.strerror})") from None
     if not isinstance(data, dict):
         raise SpecError("spec", data, "a YAML mapping at the top level")
     return data
@@ -145,7 +153,9 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
         if not sep or not key:
             raise SpecError("--set", item, "KEY=VALUE, e.g. params.width=4 or obs_noise={}")
         try:
-            value = yaml.safe_load(text)
+            value = specfile.load_text(text)
+        except specfile.SpecTextError as exc:
+            raise SpecError(f"--set {key}", text, exc.expected) from None
         except yaml.YAMLError:
             value = text
         node: Any = raw
@@ -169,17 +179,36 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
                     node = node[part]
             else:
                 raise SpecError(f"--set {where}", node, "a mapping or list to set a key in")
+    _check_structure("spec", raw)
     return raw
+
+
+def _check_structure(field: str, value: Any) -> None:
+    """SpecError unless ``value`` is within the size and nesting limits of a spec."""
+    try:
+        specfile.check_structure(value)
+    except specfile.SpecTextError as exc:
+        raise SpecError(field, value, exc.expected) from None
+
+
+_TYPE_TAGS = ("str", "int", "float", "bool")  # union members pydantic names in a location
 
 
 def _from_pydantic(err: ValidationError) -> SpecError:
     problems = []
-    for e in err.errors():
-        loc = [str(p) for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        field = ".".join(loc) or "spec"
+    errors = err.errors(include_url=False)
+    fields = [".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p.startswith(
+        "function-"))) for e in errors]
+    for e, field in zip(errors, fields, strict=True):
+        head, _, tag = field.rpartition(".")
+        if tag in _TYPE_TAGS and head in fields:  # the other member of `number | str` said why
+            continue
+        field = field or "spec"
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "no such key here (unknown keys are not allowed)"
+        elif e["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         elif e["type"] == "union_tag_invalid":
             msg = msg.replace("Input tag", "dist/kind")
         problems.append(Problem(field, e.get("input"), msg))
@@ -199,44 +228,61 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
             overrides: Iterable[str] = ()) -> ResolvedSpec:
     """Validate completely and return the resolved spec (every default filled).
 
+    The steps: read and parse the spec, resolve each class (simulator, settings, priors,
+    parameter noise), check the classes against each other, fix ``n``, check the splits, and
+    assemble the dict; finally the run's size is checked against the memory budget
+    (:mod:`deepbench.dataset.budget`).
+
     Raises
     ------
     SpecError
         Naming the field path, the value and what is allowed, for every problem found.
     """
-    if isinstance(source, DatasetSpec):
-        spec = source
-    else:
-        spec = parse(apply_overrides(load_spec(source), overrides))
-    problems: list[Problem] = []
-
-    if (spec.simulator is None) == (spec.classes is None):
-        problems.append(Problem("simulator", spec.simulator,
-                                "exactly one of 'simulator' or 'classes'"))
+    spec = source if isinstance(source, DatasetSpec) else parse(
+        apply_overrides(load_spec(source), overrides))
+    entries, prefix, problems = _entries(spec)
+    classes, sims, more = _resolve_classes(spec, entries, prefix)
+    problems += more
+    if problems:
         raise SpecError(problems)
+    problems += _check_classes(spec, classes, sims, prefix)
+    n, more = _resolve_n(spec, classes)
+    problems += more
+    if spec.splits is not None:
+        problems += _check_splits(spec.splits, _label_columns(classes), [c["name"] for c in classes])
+    if problems:
+        raise SpecError(problems)
+    resolved = _assemble(spec, n, classes)
+    budget.check_memory(resolved)  # chunk size and count within the memory budget
+    return resolved
+
+
+def _entries(spec: DatasetSpec) -> tuple[list[ClassSpec], list[str], list[Problem]]:
+    """The classes to resolve (a single simulator is one class) and their field-path prefixes."""
+    if (spec.simulator is None) == (spec.classes is None):
+        raise SpecError("simulator", spec.simulator, "exactly one of 'simulator' or 'classes'")
     if spec.classes is None:
         assert spec.simulator is not None
-        entries = [ClassSpec(simulator=spec.simulator, config={}, params={},
-                             param_noise=spec.param_noise)]
-        prefix = [""]
-    else:
-        if spec.param_noise:
-            problems.append(Problem("param_noise", spec.param_noise,
-                                    "parameter noise inside each entry of 'classes'"))
-        entries = list(spec.classes)
-        prefix = [f"classes.{i}." for i in range(len(entries))]
+        return ([ClassSpec(simulator=spec.simulator, config={}, params={},
+                           param_noise=spec.param_noise)], [""], [])
+    problems = []
+    if spec.param_noise:
+        problems.append(Problem("param_noise", spec.param_noise,
+                                "parameter noise inside each entry of 'classes'"))
+    return list(spec.classes), [f"classes.{i}." for i in range(len(spec.classes))], problems
 
+
+def _resolve_classes(spec: DatasetSpec, entries: list[ClassSpec], prefix: list[str]
+                     ) -> tuple[list[dict[str, Any]], list[Simulator], list[Problem]]:
+    """Each class resolved: simulator with settings, priors with defaults, parameter noise."""
     classes: list[dict[str, Any]] = []
     sims: list[Simulator] = []
+    problems: list[Problem] = []
     for entry, pre in zip(entries, prefix, strict=True):
         try:
             cls = registry.get(entry.simulator, field=pre + "simulator")
-        except SpecError as exc:
-            problems += exc.problems
-            continue
-        config = {**spec.config, **entry.config}
-        try:
-            sim = cls(config, path="config" if not entry.config else pre + "config")
+            sim = cls({**spec.config, **entry.config},
+                      path="config" if not entry.config else pre + "config")
         except SpecError as exc:
             problems += exc.problems
             continue
@@ -255,9 +301,13 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
             "params": params,
             "param_noise": noise,
         })
-    if problems:
-        raise SpecError(problems)
+    return classes, sims, problems
 
+
+def _check_classes(spec: DatasetSpec, classes: list[dict[str, Any]], sims: list[Simulator],
+                   prefix: list[str]) -> list[Problem]:
+    """Classes against each other: distinct names, the same outputs, no grid in a mixture."""
+    problems: list[Problem] = []
     names = [c["name"] for c in classes]
     if len(set(names)) != len(names):
         problems.append(Problem("classes", names, "distinct class names (set 'name' per class)"))
@@ -265,28 +315,29 @@ def resolve(source: str | Path | Mapping[str, Any] | DatasetSpec,
     if spec.classes is not None and any(
             p["dist"] == "grid" for c in classes for p in c["params"].values()):
         problems.append(Problem("classes", "grid", "grid priors only with a single simulator"))
+    return problems
 
-    grid_size = math.prod(len(p["values"]) for p in classes[0]["params"].values()
-                          if p["dist"] == "grid") if len(classes) == 1 else 1
-    has_grid = any(p["dist"] == "grid" for p in classes[0]["params"].values())
+
+def _resolve_n(spec: DatasetSpec, classes: list[dict[str, Any]]) -> tuple[int | None, list[Problem]]:
+    """The number of samples: given, or grid size × repeat for a full factorial."""
+    grids = [p for p in classes[0]["params"].values() if p["dist"] == "grid"]
+    grid_size = math.prod(len(p["values"]) for p in grids) if len(classes) == 1 else 1
     n = spec.n
-    if has_grid:
+    if grids:
         if n is None:
-            n = grid_size * spec.repeat
-        elif n != grid_size * spec.repeat:
-            problems.append(Problem("n", n, f"grid size × repeat = {grid_size} × {spec.repeat} = "
-                                    f"{grid_size * spec.repeat} (or leave n out)"))
+            return grid_size * spec.repeat, []
+        if n != grid_size * spec.repeat:
+            return n, [Problem("n", n, f"grid size × repeat = {grid_size} × {spec.repeat} = "
+                               f"{grid_size * spec.repeat} (or leave n out)")]
     elif n is None:
-        problems.append(Problem("n", None, "a number of samples > 0"))
+        return n, [Problem("n", None, "a number of samples > 0")]
     elif spec.repeat != 1:
-        problems.append(Problem("repeat", spec.repeat, "1 unless a parameter has a grid prior"))
+        return n, [Problem("repeat", spec.repeat, "1 unless a parameter has a grid prior")]
+    return n, []
 
-    label_columns = _label_columns(classes)
-    if spec.splits is not None:
-        problems += _check_splits(spec.splits, label_columns, names)
-    if problems:
-        raise SpecError(problems)
 
+def _assemble(spec: DatasetSpec, n: int | None, classes: list[dict[str, Any]]) -> ResolvedSpec:
+    """The resolved spec (its JSON form is hashed into the run id)."""
     return ResolvedSpec.from_json({
         "format": SPEC_FORMAT,
         "name": spec.name,

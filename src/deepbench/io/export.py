@@ -9,39 +9,85 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from deepbench.dataset.view import load
-from deepbench.errors import OutputExistsError, SpecError
+from deepbench.dataset.view import Dataset, load
+from deepbench.errors import OutputExistsError, SpecError, StoreError
+
+if TYPE_CHECKING:
+    import h5py
 
 FORMATS = ("npz", "png")
 
 
 def export(path: str | Path, out: Path, fmt: str, *, overwrite: bool = False) -> Path:
-    """Export the dataset at ``path`` into the folder ``out`` in format ``fmt``."""
+    """Export the dataset at ``path`` into the folder ``out`` in format ``fmt``.
+
+    The input is opened and checked first. The export is written into ``out.partial`` and only
+    when it is complete does it replace ``out`` (with ``overwrite``); a failed export removes
+    ``out.partial`` and leaves an existing ``out`` as it was.
+    """
     if fmt not in FORMATS:
         raise SpecError("--format", fmt, f"one of {', '.join(FORMATS)}")
     out = Path(out)
-    if out.exists():
-        if not overwrite:
-            raise OutputExistsError(f"{out} exists; pass --overwrite to replace it")
-        shutil.rmtree(out) if out.is_dir() else out.unlink()
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"{out} exists; pass --overwrite to replace it")
     with load(path) as ds:
-        if fmt == "npz":
-            _npz(ds, tmp)
-        else:
-            _png(ds, tmp)
-    tmp.rename(out)
+        if fmt == "png":
+            _image_output(ds)
+        tmp = out.with_name(out.name + ".partial")
+        _remove(tmp)
+        tmp.mkdir(parents=True)
+        try:
+            _npz(ds, tmp) if fmt == "npz" else _png(ds, tmp)
+        except BaseException:
+            _remove(tmp)
+            raise
+    _replace(tmp, out)
     return out
 
 
-def _npz(ds, out: Path) -> None:  # type: ignore[no-untyped-def]
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _replace(new: Path, out: Path) -> None:
+    """Put the complete folder ``new`` at ``out``; the old ``out`` goes only once ``new`` is there."""
+    if not (out.exists() or out.is_symlink()):
+        new.rename(out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.replace(out, old / out.name)
+    try:
+        new.rename(out)
+    except BaseException:
+        os.replace(old / out.name, out)
+        _remove(new)
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _image_output(ds: Dataset) -> tuple[str, h5py.Dataset]:
+    """The first image output (N, H, W) of ``ds``, which PNG export writes."""
+    found = [(k, v) for k, v in ds.outputs.items() if v.ndim == 3]
+    if not found:
+        shapes = ", ".join(f"{k}{tuple(v.shape)}" for k, v in ds.outputs.items())
+        raise StoreError(f"{ds.path}: PNG export needs an image output (N, H, W); this dataset has "
+                         f"{shapes}")
+    return found[0]
+
+
+def _npz(ds: Dataset, out: Path) -> None:
     arrays = {}
     for group in ("outputs", "clean", "labels", "labels_perturbed", "truth", "catalog"):
         for name, d in getattr(ds, group).items():
@@ -53,10 +99,10 @@ def _npz(ds, out: Path) -> None:  # type: ignore[no-untyped-def]
     (out / "metadata.json").write_text(json.dumps(ds.metadata, indent=1))
 
 
-def _png(ds, out: Path, block: int = 1024) -> None:  # type: ignore[no-untyped-def]
+def _png(ds: Dataset, out: Path, block: int = 1024) -> None:
     from PIL import Image
 
-    name, data = next((k, v) for k, v in ds.outputs.items() if v.ndim == 3)
+    name, data = _image_output(ds)
     n = len(ds)
     lo, hi = np.inf, -np.inf
     for s in range(0, n, block):

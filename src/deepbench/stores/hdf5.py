@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import h5py
 import numpy as np
 
-from deepbench.errors import OutputExistsError, SpecError, StoreError
+from deepbench.errors import OutputExistsError, StoreError
 from deepbench.stores import layout
 from deepbench.stores.base import ChunkRecord, Log, digest
 from deepbench.stores.lock import OutputLock
@@ -105,8 +105,6 @@ class HDF5Store:
 
     def begin(self, plan: Plan, run_id: str, *, overwrite: bool, resume: bool,
               log: Log) -> dict[int, ChunkRecord]:
-        if not self.out.parent.is_dir():
-            raise SpecError("out", str(self.out), "a path in an existing directory")
         self._lock.acquire()  # before anything is opened for writing
         try:
             self._prepare(plan.spec, run_id, overwrite, resume)
