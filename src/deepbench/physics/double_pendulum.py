@@ -59,8 +59,8 @@ class DoublePendulum(Simulator):
               low=-np.pi, high=np.pi),
         Param("theta2", 2.0, "rad", "initial lower angle from the downward vertical",
               low=-np.pi, high=np.pi),
-        Param("omega1", 0.0, "rad/s", "initial upper angular velocity", low=-1e3, high=1e3),
-        Param("omega2", 0.0, "rad/s", "initial lower angular velocity", low=-1e3, high=1e3),
+        Param("omega1", 0.0, "rad/s", "initial upper angular velocity"),
+        Param("omega2", 0.0, "rad/s", "initial lower angular velocity"),
     )
     settings: ClassVar[tuple[Setting, ...]] = _common.integrator_settings(0.005, 1000, ("rk6",))
 

@@ -39,7 +39,7 @@ class HamiltonianPendulum(Simulator):
         Param("mass", 1.0, "kg", "bob mass m", low=0.0, open_low=True, high=1e6),
         Param("q0", 1.0, "rad", "initial angle from the downward vertical", low=-np.pi,
               high=np.pi),
-        Param("p0", 0.0, "kg m^2/s", "initial angular momentum mL²θ'", low=-1e8, high=1e8),
+        Param("p0", 0.0, "kg m^2/s", "initial angular momentum mL²θ'"),
         *GRAVITY,
     )
     alternatives = (GRAVITY_ALTERNATIVE,)

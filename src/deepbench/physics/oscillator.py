@@ -41,10 +41,9 @@ class Oscillator(Simulator):
         Param("stiffness", 10.0, "N/m", "spring constant k", low=0.0, open_low=True, high=1e8),
         Param("damping", 0.5, "N s/m", "damping coefficient c (ζ = c / (2√(km)))", low=0.0,
               high=1e8),
-        Param("x0", 1.0, "m", "initial position", low=-1e6, high=1e6),
-        Param("v0", 0.0, "m/s", "initial velocity", low=-1e6, high=1e6),
-        Param("force", 0.0, "N", "driving force amplitude F (0: free oscillator)", low=-1e8,
-              high=1e8),
+        Param("x0", 1.0, "m", "initial position"),
+        Param("v0", 0.0, "m/s", "initial velocity"),
+        Param("force", 0.0, "N", "driving force amplitude F (0: free oscillator)"),
         Param("drive_frequency", 1.0, "rad/s", "driving angular frequency Ω", low=0.0,
               open_low=True, high=1e6),
         Param("drive_phase", 0.0, "rad", "driving phase φ", low=-2 * np.pi, high=2 * np.pi,
@@ -148,7 +147,7 @@ def _transient_basis(w0: np.ndarray, zeta: np.ndarray, t: np.ndarray
     under, over = zeta < 1, zeta > 1
     critical = ~under & ~over
     if under.any():
-        w1 = col((w0 * np.sqrt(1 - zeta**2))[under])
+        w1 = col(w0[under] * np.sqrt(1 - zeta[under] ** 2))
         tt = t[under]
         decay = np.exp(-damp[under] * tt)
         ec[under] = decay * np.cos(w1 * tt)

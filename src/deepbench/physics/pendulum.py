@@ -65,7 +65,7 @@ class Pendulum(Simulator):
         Param("length", 1.0, "m", "arm length L", low=0.0, open_low=True, high=1e4),
         Param("theta0", 1.0, "rad", "initial angle from the downward vertical", low=-math.pi,
               high=math.pi),
-        Param("omega0", 0.0, "rad/s", "initial angular velocity", low=-1e4, high=1e4),
+        Param("omega0", 0.0, "rad/s", "initial angular velocity"),
         *GRAVITY,
         Param("mass", 1.0, "kg", "bob mass (scales the energies only)", low=0.0, open_low=True,
               high=1e6),
@@ -121,6 +121,7 @@ class Pendulum(Simulator):
         small = self.config["approximation"] == "small_angle"
         names = [o.name for o in self.outputs()]
         outputs = {n: np.empty((batch, t.shape[-1])) for n in names}
+        energy_error = np.empty(batch)
         for rows in _row_blocks(batch, t.shape[-1]):  # cache blocking: a few rows at a time
             tt = t[rows] if t.ndim == 2 else t
             if small:
@@ -129,6 +130,7 @@ class Pendulum(Simulator):
                 state = exact(theta0[rows], omega_i[rows], w0[rows], tt, uniform=uniform)
             _observe({n: a[rows] for n, a in outputs.items()}, state, tt, length[rows],
                      mass[rows], g[rows])
+            energy_error[rows] = _common.max_relative_error(outputs["total_energy"][rows])
         if small:
             period = 2 * np.pi / w0
             amplitude = np.hypot(theta0, omega_i / w0)
@@ -137,7 +139,7 @@ class Pendulum(Simulator):
             m = (0.5 * omega_i / w0) ** 2 + np.sin(0.5 * theta0) ** 2
             period, amplitude, rotating = _period(m, w0)
         truth = {"period": period, "amplitude": amplitude, "rotating": rotating,
-                 "max_energy_error": _common.max_relative_error(outputs["total_energy"])}
+                 "max_energy_error": energy_error}
         return SimResult(outputs, truth)
 
 
