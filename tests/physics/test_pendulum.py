@@ -124,6 +124,15 @@ def test_noise_on_G_M_r_reaches_truth_g_exactly():
                                rtol=1e-13)
 
 
+def test_small_angle_bob_sits_at_theta_and_conserves_its_harmonic_energy():
+    b = deepbench.simulate("physics.pendulum", n=3, theta0=0.3, omega0=0.2, length=2.0,
+                           config={"approximation": "small_angle", "steps": 100})
+    o = b.outputs
+    np.testing.assert_allclose(o["x"] ** 2 + o["y"] ** 2, 4.0, rtol=1e-14)
+    np.testing.assert_allclose(o["potential_energy"], 0.5 * 9.81 * 2.0 * o["theta"] ** 2)
+    assert np.all(b.truth["max_energy_error"] < 1e-13)
+
+
 @pytest.mark.parametrize("sampling", ["uniform", "random", "explicit"])
 def test_time_grids_and_outputs_are_consistent(sampling):
     config = {"sampling": sampling, "stop": 3.0, "steps": 50}

@@ -129,7 +129,7 @@ class Pendulum(Simulator):
             else:
                 state = exact(theta0[rows], omega_i[rows], w0[rows], tt, uniform=uniform)
             _observe({n: a[rows] for n, a in outputs.items()}, state, tt, length[rows],
-                     mass[rows], g[rows])
+                     mass[rows], g[rows], harmonic=small)
             energy_error[rows] = _common.max_relative_error(outputs["total_energy"][rows])
         if small:
             period = 2 * np.pi / w0
@@ -144,8 +144,9 @@ class Pendulum(Simulator):
 
 
 def _observe(dst: dict[str, np.ndarray], state: tuple[np.ndarray, ...], t: np.ndarray,
-             length: np.ndarray, mass: np.ndarray, g: np.ndarray) -> None:
-    """Fill the output series of a block of rows from θ, θ', sin θ and 1 − cos θ."""
+             length: np.ndarray, mass: np.ndarray, g: np.ndarray, harmonic: bool) -> None:
+    """Fill the output series of a block of rows from θ, θ', sin θ and 1 − cos θ; ``harmonic``
+    uses the small-angle model's potential ½mgLθ²."""
     theta, omega, sin_theta, one_minus_cos = state
     dst["theta"][...] = theta
     dst["omega"][...] = omega
@@ -154,7 +155,8 @@ def _observe(dst: dict[str, np.ndarray], state: tuple[np.ndarray, ...], t: np.nd
     dst["y"] *= length[:, None]
     np.multiply(omega, omega, out=dst["kinetic_energy"])
     dst["kinetic_energy"] *= (0.5 * mass * length**2)[:, None]
-    np.multiply(one_minus_cos, (mass * g * length)[:, None], out=dst["potential_energy"])
+    shape = 0.5 * theta * theta if harmonic else one_minus_cos
+    np.multiply(shape, (mass * g * length)[:, None], out=dst["potential_energy"])
     np.add(dst["kinetic_energy"], dst["potential_energy"], out=dst["total_energy"])
     dst["t"][...] = t
 
@@ -173,12 +175,13 @@ def _period(m: np.ndarray, w0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
 
 def small_angle(theta0: np.ndarray, omega_i: np.ndarray, w0: np.ndarray, t: np.ndarray
                 ) -> tuple[np.ndarray, ...]:
-    """Harmonic solution: θ, θ', sin θ and the harmonic ``θ²/2`` in place of 1 − cos θ."""
+    """Harmonic solution: θ, θ', sin θ and 1 − cos θ (the bob sits at angle θ; only the
+    dynamics are approximated)."""
     phase = w0[:, None] * t
     c, s = np.cos(phase), np.sin(phase)
     theta = theta0[:, None] * c + (omega_i / w0)[:, None] * s
     omega = omega_i[:, None] * c - (theta0 * w0)[:, None] * s
-    return theta, omega, np.sin(theta), 0.5 * theta**2
+    return theta, omega, np.sin(theta), 2 * np.sin(0.5 * theta) ** 2
 
 
 def exact(theta0: np.ndarray, omega_i: np.ndarray, w0: np.ndarray, t: np.ndarray, *,
