@@ -52,17 +52,35 @@ def _pipeline(spec: dict, n: int, chunk: int):
     return run
 
 
+def _simulate_only(spec: dict, n: int, chunk: int):
+    """The simulator's own ``simulate`` on the same drawn parameters (no pipeline copies)."""
+    from deepbench.core.seeding import stage_rng
+    from deepbench.dataset.plan import Plan
+    from deepbench.dataset.spec import resolve
+
+    plan = Plan(resolve({**spec, "n": n, "chunk_size": chunk, "seed": 1}))
+    c = plan.classes[0]
+    params = plan._draw(c, np.arange(chunk), stage_rng(1, 0, "params"))
+
+    def run() -> None:
+        for _ in range(n // chunk):
+            c.sim.simulate(params, stage_rng(1, 0, "simulate"))
+
+    return run
+
+
 def case_pendulum(repeats: int) -> tuple[str, int, float, str]:
     n = 10_000
     seconds = _best(_pipeline(PENDULUM, n, 1000), repeats)
+    alone = _best(_simulate_only(PENDULUM, n, 1000), repeats)
     times = np.linspace(0.0, 20.0, 1000).tolist()  # the same grid, one ellipj call per step
     direct = {**PENDULUM, "config": {"sampling": "explicit", "times": times}}
     yard = _best(_pipeline(direct, n, 1000), repeats)
     x = np.random.default_rng(0).uniform(-3, 3, (1000, 1000))
     sin = _best(lambda: [np.sin(x) for _ in range(10)], repeats)
     return ("exact pendulum, 10,000 × 1,000 uniform steps (8 outputs)", n, seconds,
-            f"direct ellipj per step: {yard:.2f} s ({yard / seconds:.1f}× slower); one np.sin "
-            f"over the (B, T) array: {sin:.2f} s")
+            f"simulate() alone: {alone:.2f} s; direct ellipj per step: {yard:.2f} s "
+            f"({yard / seconds:.1f}× slower); one np.sin over the (B, T) array: {sin:.2f} s")
 
 
 def case_small_angle(repeats: int) -> tuple[str, int, float, str]:
@@ -80,11 +98,12 @@ def case_hamiltonian(repeats: int) -> tuple[str, int, float, str]:
                        "p0": {**UNIFORM, "low": -1.0, "high": 1.0}},
             "config": {"dt": 0.01, "steps": 100, "method": "yoshida4"}}
     seconds = _best(_pipeline(spec, n, 10_000), repeats)
+    alone = _best(_simulate_only(spec, n, 10_000), repeats)
     q = np.random.default_rng(0).uniform(-3, 3, 10_000)
     floor = _best(lambda: [np.sin(q) for _ in range(301 * (n // 10_000))], repeats)
     return ("Hamiltonian pendulum, 100 Yoshida-4 steps", n, seconds,
-            f"its 301 np.sin calls per series alone: {n / floor:,.0f} series/s; original "
-            f"DeepBench: about 2 series/s")
+            f"simulate() alone: {n / alone:,.0f} series/s; its 301 np.sin calls per series "
+            f"alone: {n / floor:,.0f} series/s; original DeepBench: about 2 series/s")
 
 
 def case_nbody(repeats: int) -> tuple[str, int, float, str]:
