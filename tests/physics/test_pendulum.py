@@ -158,3 +158,17 @@ def test_time_grids_and_outputs_are_consistent(sampling):
 def test_unstable_equilibrium_stays():
     th, om = exact(np.array([np.pi]), np.zeros(1), np.ones(1), np.linspace(0, 5, 20))[:2]
     assert np.all(th == np.pi) and np.all(om == 0)
+
+
+@pytest.mark.parametrize("deg", [179.99, 179.999, 179.9999])
+def test_near_the_separatrix_error_is_the_conditioning_of_m(deg):
+    """SciPy's ellipj is evaluated only at |u| <= K/2 (its expansion for m > 1 − 1e-9 fails far
+    from 0); what is left is m's own rounding, about 1e-16/(1 − m) rad."""
+    theta0 = np.deg2rad(np.array([deg]))
+    m = np.sin(theta0[0] / 2) ** 2
+    w = np.sqrt(G)
+    t = np.linspace(0.0, 3 * 4 * ellipk(m) / w, 301)
+    for uniform in (True, False):
+        theta = exact(theta0, np.zeros(1), np.full(1, w), t, uniform=uniform)[0][0]
+        ref = _mp_theta(theta0[0], 0.0, w, t[::50])
+        assert np.abs(theta[::50] - ref).max() < 1e-15 / (1 - m)

@@ -235,13 +235,35 @@ def _row_blocks(batch: int, steps: int) -> list[slice]:
 def _jacobi(u0: np.ndarray, rate: np.ndarray, m: np.ndarray, t: np.ndarray, uniform: bool
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """sn, cn, dn of ``u0 + rate·t`` (rows) with parameter ``m`` (rows)."""
-    from scipy.special import ellipj
-
     if not (uniform and t.ndim == 1 and t.size >= 16):
-        u = u0[:, None] + rate[:, None] * t
-        sn, cn, dn, _ = ellipj(u, m[:, None])
-        return sn, cn, dn
+        return ellipj_reduced(u0[:, None] + rate[:, None] * t, m)
     return _jacobi_uniform(u0 + rate * t[0], rate * (t[1] - t[0]), m, t.size)
+
+
+def ellipj_reduced(u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """sn, cn, dn of ``u`` (rows of ``m``, 0 <= m <= 1) from ``ellipj`` at |x| <= K/2 only.
+
+    u is reduced to r ∈ [−K, K] with sn, cn changing sign every 2K, and |r| > K/2 is reflected
+    about K (DLMF 22.4.iii): sn r = ± cn x/dn x, cn r = k' sn x/dn x, dn r = k'/dn x with
+    x = K − |r|. SciPy's ``ellipj`` switches to a first-order expansion in 1 − m for
+    m > 1 − 1e-9, which is wrong far from u = 0; near u = 0 it is accurate, so this keeps the
+    motion close to the separatrix correct (to ≈1e-16/(1 − m) rad, the conditioning of m itself).
+    """
+    from scipy.special import ellipj, ellipk
+
+    big_k = ellipk(m)[:, None]
+    kp = np.sqrt(np.maximum(0.0, 1.0 - m))[:, None]
+    with np.errstate(invalid="ignore"):  # K = ∞ at m = 1: nothing to reduce
+        j = np.where(np.isfinite(big_k), np.round(u / (2 * big_k)), 0.0)
+        r = np.where(j != 0, u - 2 * big_k * j, u)
+    far = np.abs(r) > 0.5 * big_k
+    x = np.where(far, big_k - np.abs(r), r)
+    sn, cn, dn, _ = ellipj(x, m[:, None])
+    odd = np.where(np.fmod(j, 2) == 0, 1.0, -1.0)
+    if far.any():
+        sn, cn, dn = (np.where(far, np.sign(r) * cn / dn, sn), np.where(far, kp * sn / dn, cn),
+                      np.where(far, kp / dn, dn))
+    return odd * sn, odd * cn, dn
 
 
 def _jacobi_uniform(start: np.ndarray, step: np.ndarray, m: np.ndarray, steps: int
@@ -260,8 +282,8 @@ def _jacobi_uniform(start: np.ndarray, step: np.ndarray, m: np.ndarray, steps: i
     blocks = -(-steps // size**2)
     m2 = m[:, None]
     fine = ellipj(step[:, None] * np.arange(size), m2)[:3]
-    coarse = ellipj((step * size)[:, None] * np.arange(size), m2)[:3]
-    starts = ellipj(start[:, None] + (step * size**2)[:, None] * np.arange(blocks), m2)[:3]
+    coarse = ellipj_reduced((step * size)[:, None] * np.arange(size), m)
+    starts = ellipj_reduced(start[:, None] + (step * size**2)[:, None] * np.arange(blocks), m)
     offsets = _add(coarse, fine, m)
     flat = _add(starts, offsets, m)
     return tuple(a[:, :steps] for a in flat)  # type: ignore[return-value]
