@@ -19,7 +19,8 @@ cos φ₀ = θ'₀/(2kω₀), and ``v₀ = F(θ₀/2 | 1/m)`` (SciPy's ``ellipj`
 parameter m = k²). θ is continuous: a rotating pendulum's angle grows past ±π. The bob is at
 x = L sin θ, y = −L cos θ (pivot at the origin, y up); the potential energy is mgL(1 − cos θ),
 zero at the bottom. On uniform grids the addition theorem for sn, cn, dn gives the series from
-``ellipj`` at ≈2√T block starts and offsets per sample instead of T arguments.
+``ellipj`` at ≈3·T^⅓ offsets and block starts per sample instead of T arguments; ``ellipj`` is
+only evaluated at |u| ≤ K/2 (see :func:`ellipj_reduced`).
 
 ``approximation: small_angle`` is the harmonic oscillator θ = θ₀ cos ω₀t + (θ'₀/ω₀) sin ω₀t with
 its own (harmonic) potential ½mgLθ², so its energy is conserved too and the difference to the
