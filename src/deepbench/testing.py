@@ -38,6 +38,7 @@ The rules (the name in brackets is what a failure message cites):
 - [batch-invariant] when ``stochastic`` is False, a batch equals its samples simulated one by one.
 - [inputs-unchanged] ``simulate`` mutates neither the parameter arrays, nor the mapping holding
   them, nor ``self.config``.
+- [check-params] ``check_params`` accepts the batch of defaults.
 - [global-rng] ``simulate`` leaves the global ``np.random`` and ``random`` states untouched, and
   its result does not depend on the global seed.
 """
@@ -118,7 +119,9 @@ def check_simulator(cls: type[Simulator] | str, config: Mapping[str, Any] | None
     ``None`` default gets a typical value inside the bounds), values within max(|default| / 2, 1)
     of the defaults, and values uniform inside finite bounds (drawn from ``default_rng(seed)``,
     clipped, rounded for integers). Like the dataset pipeline, it leaves out non-default
-    alternatives and ``inactive()`` parameters. A ``stochastic`` simulator is exempt from the
+    alternatives and ``inactive()`` parameters. A batch that the simulator's own
+    ``check_params`` refuses (the pipeline would stop before any work) is not simulated, but the
+    defaults must pass it. A ``stochastic`` simulator is exempt from the
     rng-independent and batch-invariant rules. After ``simulate`` raises, touches global random
     state or mutates its inputs, the remaining behaviour rules are skipped.
 
@@ -280,6 +283,12 @@ def _behaviour(sim: Simulator, n: int, seed: int) -> list[Violation]:
                "values near the defaults": _batch(sim, n, rng, near=True),
                "values drawn inside the bounds": _batch(sim, n, rng)}
     for what, params in batches.items():
+        refused = sim.check_params(params)
+        if refused and what == "defaults":
+            return [*found, Violation("check-params", f"check_params refuses the defaults: "
+                                                      f"{refused[0]}")]
+        if refused:  # values the simulator refuses before any work are never simulated
+            continue
         for check in (_check_result, _check_determinism, _check_batch_invariance, _check_global_rng):
             try:
                 new = check(sim, params, seed)

@@ -149,19 +149,21 @@ NON_FINITE = [
     (with_(params={"cx": INF}), "params.cx.constant.value", "a finite number"),
     (with_(params={"radius": NAN}), "params.radius.constant.value", "a finite number"),
     (with_(params={"radius": 10**400}), "params.radius.constant.value",
-     "a number of magnitude at most 1e+15"),
+     "a number of magnitude at most 1e+100"),
     (with_(params={"cx": {"dist": "normal", "loc": 0, "scale": INF}}), "params.cx.normal.scale",
      "a finite number"),
     (with_(params={"cx": {"dist": "normal", "loc": NAN, "scale": 1}}), "params.cx.normal.loc",
      "a finite number"),
     (with_(params={"cx": {"dist": "uniform", "low": -1e308, "high": 1e308}}),
-     "params.cx.uniform.low", "a number of magnitude at most 1e+15"),
+     "params.cx.uniform.low", "a number of magnitude at most 1e+100"),
     (with_(params={"cx": {"dist": "uniform", "low": "-1e300", "high": 1}}),
-     "params.cx.uniform.low", "a number of magnitude at most 1e+15"),
+     "params.cx.uniform.low", "a number of magnitude at most 1e+100"),
+    (with_(params={"cx": {"dist": "poisson", "lam": 1e16}}), "params.cx.poisson.lam",
+     "Input should be less than or equal to 1000000000000000"),
     (with_(params={"cx": {"dist": "choice", "values": [1, 2], "p": [INF, 0]}}),
      "params.cx.choice.p.0", "a finite number"),
-    (with_(params={"cx": {"dist": "integers", "low": -10**30, "high": 3}}),
-     "params.cx.integers.low", "a number of magnitude at most 1e+15"),
+    (with_(params={"cx": {"dist": "integers", "low": -10**130, "high": 3}}),
+     "params.cx.integers.low", "a number of magnitude at most 1e+100"),
     (with_(params={"cx": {"dist": "grid", "values": [0, NAN]}}), "params.cx.grid.values.1",
      "a finite number"),
     ({**TWO, "classes": [{"simulator": "shapes.circle", "weight": INF},
@@ -169,11 +171,13 @@ NON_FINITE = [
      "a finite number"),
     ({**TWO, "classes": [{"simulator": "shapes.circle", "weight": 1e308},
                          {"simulator": "shapes.rectangle", "weight": 1e308}]},
-     "classes.0.weight", "a number of magnitude at most 1e+15"),
+     "classes.0.weight", "a number of magnitude at most 1e+100"),
     (with_(obs_noise={"image": {"kind": "gaussian", "sigma": INF}}),
      "obs_noise.image.gaussian.sigma", "a finite number"),
     (with_(obs_noise={"image": {"kind": "poisson", "gain": 1e300}}),
-     "obs_noise.image.poisson.gain", "a number of magnitude at most 1e+15"),
+     "obs_noise.image.poisson.gain", "a number of magnitude at most 1e+100"),
+    (with_(obs_noise={"image": {"kind": "poisson", "gain": 1e20}}),
+     "obs_noise.image.poisson.gain", "Input should be less than or equal to 1000000000000000"),
     (with_(obs_noise={"image": {"kind": "poisson_gaussian", "gain": 1, "sigma": NAN}}),
      "obs_noise.image.poisson_gaussian.sigma", "a finite number"),
     (with_(param_noise={"radius": {"sigma": INF}}), "param_noise.radius.sigma",
@@ -199,6 +203,10 @@ def test_the_largest_allowed_numbers_generate_finite_data(tmp_path):
     import deepbench
 
     batch = deepbench.simulate("shapes.circle", n=4, seed=1,
+                               cx={"dist": "uniform", "low": -1e100, "high": 1e100},
+                               radius=4096)
+    assert np.isfinite(batch.outputs["image"]).all() and batch.outputs["image"].max() == 0
+    batch = deepbench.simulate("shapes.circle", n=4, seed=1, radius=4096,
                                cx={"dist": "uniform", "low": -1e15, "high": 1e15})
     assert np.isfinite(batch.outputs["image"]).all()
     assert np.isfinite(batch.labels["cx"]).all()

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from deepbench.core.numbers import Real
+from deepbench.core.numbers import MAX_POISSON, Real
 from deepbench.core.params import Param
 from deepbench.errors import SpecError
 
@@ -80,7 +80,7 @@ class Poisson(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     kind: Literal["poisson"]
-    gain: Annotated[Real, Field(gt=0)]
+    gain: Annotated[Real, Field(gt=0, le=MAX_POISSON)]
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         lam = np.maximum(x, 0, dtype=np.float64) * self.gain
@@ -92,7 +92,7 @@ class PoissonGaussian(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     kind: Literal["poisson_gaussian"]
-    gain: Annotated[Real, Field(gt=0)]
+    gain: Annotated[Real, Field(gt=0, le=MAX_POISSON)]
     sigma: Annotated[Real, Field(ge=0)]
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

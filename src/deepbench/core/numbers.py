@@ -1,11 +1,13 @@
 """Numbers a spec may hold: finite, and small enough that arithmetic on them stays finite.
 
 Every number in a spec (prior parameters, weights, noise levels, split fractions and comparisons)
-must be finite with magnitude at most ``MAX_MAGNITUDE`` (1e15). That is far beyond any physical
-scale in a declared unit, keeps integers exact in float64 (< 2**53), keeps sums, differences and
-products of two such numbers finite even in float32 (max ≈ 3.4e38), and keeps Poisson means below
-NumPy's limit (≈ 9.2e18). ``.inf``, ``.nan`` and, say, a uniform prior over ±1e308 (whose width
-overflows) are refused before any work, naming the field.
+must be finite with magnitude at most ``MAX_MAGNITUDE`` (1e100). That admits any physical scale in
+SI units (a galaxy's mass is ~1e42 kg) and keeps sums, differences and products of two such numbers
+finite in float64 (max ≈ 1.8e308). Where a computation needs a tighter range, the field or the
+parameter declares it: Poisson means and gains at most ``MAX_POISSON`` (NumPy's sampler stops near
+9.2e18). ``.inf``, ``.nan``
+and, say, a uniform prior over ±1e308 (whose width overflows) are refused before any work, naming
+the field.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
-MAX_MAGNITUDE = 1e15
+MAX_MAGNITUDE = 1e100
+MAX_POISSON = 1e15  # Poisson means and gains: lam · counts stays far below 2**63
 
 
 def check_number(value: Any) -> Any:

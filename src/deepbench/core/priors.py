@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
-from deepbench.core.numbers import Integer, Number, Real
+from deepbench.core.numbers import MAX_POISSON, Integer, Number, Real
 
 
 class _Prior(BaseModel):
@@ -116,7 +116,7 @@ class Poisson(_Prior):
     """Poisson counts with mean ``lam`` (integers >= 0)."""
 
     dist: Literal["poisson"]
-    lam: Annotated[Real, Field(gt=0)]
+    lam: Annotated[Real, Field(gt=0, le=MAX_POISSON)]
     integer: bool = True
 
     def support(self) -> tuple[float, float]:

@@ -94,6 +94,13 @@ class Simulator:
                 return p
         raise KeyError(name)
 
+    def check_params(self, params: Mapping[str, np.ndarray]) -> list[Problem]:
+        """Problems with drawn parameter values that bounds alone cannot express (e.g. a time step
+        too long for a sample's shortest period). The pipeline calls it on every chunk's drawn
+        (and perturbed) values before any work; ``simulate`` may assume they passed. Override it
+        cheaply: it sees the whole dataset's parameters."""
+        return []
+
     # -- the physics ----------------------------------------------------------------------------
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
         raise NotImplementedError

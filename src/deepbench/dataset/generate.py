@@ -77,6 +77,7 @@ def generate(spec: str | Path | Mapping[str, Any] | ResolvedSpec, out: str | Pat
         raise SpecError("out", str(out), "a path in an existing directory")
     check_disk(resolved, out.parent, force=force)
     plan = plan_for(resolved.dumps())
+    plan.check_params()  # values only a simulator can judge, before any work
     if executor is not None and workers != 1:
         raise SpecError("workers", workers, "1 when an executor is given (it decides the workers)")
     if executor is None:

@@ -24,6 +24,7 @@ from deepbench.core.priors import Grid, Prior, grid_values
 from deepbench.core.seeding import stage_rng
 from deepbench.core.simulator import Simulator
 from deepbench.dataset.resolved import ClassEntry, ResolvedSpec
+from deepbench.errors import SpecError
 from deepbench.stores import layout
 
 _PRIOR = TypeAdapter(Prior)
@@ -155,6 +156,34 @@ class Plan:
         groups[layout.CATALOG] = _merge_catalog(sim.catalogs, self.catalog_columns)
         return Chunk(k, start, stop, {g: v for g, v in groups.items() if v})
 
+    def check_params(self) -> None:
+        """Pre-flight: draw every chunk's parameters (the ``params`` and ``param_noise`` stages
+        only, exactly as the run will) and let each simulator refuse values it cannot simulate,
+        before any work. Skipped for simulators that do not override ``check_params``."""
+        checked = [ci for ci, c in enumerate(self.classes)
+                   if type(c.sim).check_params is not Simulator.check_params]
+        if not checked:
+            return
+        for k in range(self.spec.n_chunks):
+            start, stop = self.spec.chunk_bounds(k)
+            draws = self._draw_chunk(k, np.arange(start, stop))
+            for ci in checked:
+                sel = np.flatnonzero(draws.cls == ci)
+                if sel.size:
+                    problems = self.classes[ci].sim.check_params(self._inputs(ci, draws, sel)[0])
+                    if problems:
+                        raise SpecError(problems)
+
+    def _inputs(self, ci: int, draws: _Draws, sel: np.ndarray
+                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Class ``ci``'s simulator inputs for samples ``sel`` (derived alternatives included),
+        and the derived values alone."""
+        sim = self.classes[ci].sim
+        batch = {name: v[sel] for name, v in draws.used[ci].items()}
+        derived = {alt.target: alt.derive(batch) for alt in sim.alternatives
+                   if alt.options[0][0] not in batch}
+        return {**batch, **derived}, derived
+
     def _draw_chunk(self, k: int, index: np.ndarray) -> _Draws:
         """Stage ``params``: the class of each sample, then each class's priors for the whole chunk
         in declaration order; stage ``param_noise``: the perturbations, class after class."""
@@ -190,10 +219,8 @@ class Plan:
         sel = np.flatnonzero(draws.cls == ci)
         if sel.size == 0:
             return
-        batch = {name: v[sel] for name, v in draws.used[ci].items()}
-        derived = {alt.target: alt.derive(batch) for alt in c.sim.alternatives
-                   if alt.options[0][0] not in batch}
-        result = c.sim.simulate({**batch, **derived}, stage_rng(self.spec.seed, k, "simulate", ci))
+        inputs, derived = self._inputs(ci, draws, sel)
+        result = c.sim.simulate(inputs, stage_rng(self.spec.seed, k, "simulate", ci))
         size = draws.cls.size
         for o in self.outputs:
             arr = result.outputs[o.name]
@@ -267,8 +294,6 @@ def _union(keys: Any) -> list[str]:
 
 
 def _fix(v, bad, prior, p, rng, on_invalid, field):  # type: ignore[no-untyped-def]
-    from deepbench.errors import SpecError
-
     if on_invalid == "clip":
         return p.clip(v)
     if on_invalid == "error":

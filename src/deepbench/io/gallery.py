@@ -1,4 +1,8 @@
-"""A gallery PNG of the first samples of a dataset, each titled with its labels (matplotlib)."""
+"""A gallery PNG of the first samples of a dataset, each titled with its labels (matplotlib).
+
+Images are drawn as a grid; time series ``(N, T)`` as small multiples (one panel per sample, against
+the ``t`` output when the dataset has one); trajectories ``(N, T, bodies, 3)`` as x–y paths.
+"""
 
 from __future__ import annotations
 
@@ -26,12 +30,20 @@ def gallery(path: str | Path, out: str | Path, *, count: int = 16, output: str |
     out = Path(out)
     with load(path) as ds:
         outputs = ds.outputs
-        name = output or next(iter(outputs))
+        name = output or _first_declared(ds.spec, outputs)
         if name not in outputs:
             raise SpecError("--output", name, f"one of {', '.join(outputs)}")
         data = outputs[name]
+        if _is_series(data):  # time series: small multiples instead of images
+            k = min(count, len(ds))
+            times = outputs["t"][:k] if "t" in outputs and name != "t" else None
+            unit = data.attrs.get("unit", "")
+            return _small_multiples(plt, out, name, unit, data[:k], times,
+                                    {n: d[:k] for n, d in ds.labels.items()}, ds.class_names,
+                                    columns)
         if data.ndim not in (3, 4):
-            raise SpecError("--output", name, "an image output (N, H, W) or (N, C, H, W)")
+            raise SpecError("--output", name, "an image output (N, H, W) or (N, C, H, W), a "
+                            "series (N, T) or trajectories (N, T, bodies, 3)")
         k = min(count, len(ds))
         images = data[:k]
         if images.ndim == 4:
@@ -75,3 +87,49 @@ def _title(i: int, labels: dict[str, np.ndarray], names: list[str]) -> str:
         line = f"{line} {p}".strip()
     lines.append(line)
     return "\n".join(lines[:4])
+
+
+def _is_series(data) -> bool:  # type: ignore[no-untyped-def]
+    return data.ndim == 2 or (data.ndim == 4 and data.shape[-1] == 3)
+
+
+def _small_multiples(plt, out: Path, name: str, unit: str, series: np.ndarray,  # type: ignore[no-untyped-def]
+                     times: np.ndarray | None, labels: dict[str, np.ndarray], names: list[str],
+                     columns: int | None) -> Path:
+    """One panel per sample: the series against time, or each body's x–y path."""
+    k = len(series)
+    cols = columns or math.ceil(math.sqrt(k))
+    rows = math.ceil(k / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.2 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= k:
+            ax.axis("off")
+            continue
+        if series.ndim == 4:  # (T, bodies, 3): path of every body in the x–y plane
+            ax.plot(series[i, :, :, 0], series[i, :, :, 1], lw=0.6)
+            ax.set_aspect("equal", adjustable="datalim")
+        else:
+            x = times[i] if times is not None else np.arange(series.shape[1])
+            ax.plot(x, series[i], lw=0.7)
+        ax.tick_params(labelsize=5)
+        ax.set_title(_title(i, labels, names), fontsize=6)
+    label = f"{name} [{unit}]" if unit else name
+    xlabel = "x–y paths" if series.ndim == 4 else ("t [s]" if times is not None else "step")
+    fig.suptitle(f"{label} vs {xlabel}" if series.ndim == 2 else f"{label}: {xlabel}", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def _first_declared(spec: dict, outputs: dict) -> str:  # type: ignore[type-arg]
+    """The simulator's first declared output (the store lists names alphabetically)."""
+    try:
+        from deepbench.core import registry
+
+        first = spec["classes"][0]
+        sim = registry.get(first["simulator"])(first["config"])
+        name = sim.outputs()[0].name
+    except Exception:  # an unknown or changed simulator: fall back to the first stored name
+        return next(iter(outputs))
+    return name if name in outputs else next(iter(outputs))

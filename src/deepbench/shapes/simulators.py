@@ -20,6 +20,7 @@ from deepbench.core.simulator import SimResult, Simulator
 from deepbench.shapes import raster
 
 TAU = 2 * math.pi
+FAR = 1e6  # px: position offsets are clipped here for drawing (labels keep the value drawn)
 
 POSITION = (
     Param("cx", 0.0, "px", "centre x, offset from the image centre (+x = right)"),
@@ -69,8 +70,12 @@ class ShapeSimulator(Simulator):
         return {}
 
     def centre(self, params: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Centre in pixel coordinates. Offsets beyond ±FAR px are drawn at ±FAR: a shape there is
+        wholly outside the image either way (extents are at most 8192 px), and the rasteriser's
+        float32 arithmetic stays finite."""
         h, w = self.shape
-        return params["cx"] + (w - 1) / 2, params["cy"] + (h - 1) / 2
+        cx, cy = np.clip(params["cx"], -FAR, FAR), np.clip(params["cy"], -FAR, FAR)
+        return cx + (w - 1) / 2, cy + (h - 1) / 2
 
     def style(self, params: Mapping[str, np.ndarray]) -> dict[str, Any]:
         return {"shape": self.shape, "filled": self.config["filled"],
