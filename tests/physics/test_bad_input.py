@@ -53,3 +53,16 @@ def test_close_encounters_are_flagged_in_truth():
                            config={"n_bodies": 3, "softening": 0.0, "steps": 400, "dt": 0.005})
     err = b.truth["max_energy_error"]
     assert err.shape == (64,) and np.all(np.isfinite(err)) and err.max() > 1e-3
+
+
+@pytest.mark.parametrize("simulator, params", [
+    ("physics.double_pendulum", {"length1": {"dist": "uniform", "low": 0.001, "high": 2.0}}),
+    ("physics.hamiltonian_pendulum", {"length": {"dist": "loguniform", "low": 1e-4, "high": 1.0}}),
+])
+def test_a_step_too_long_for_some_drawn_sample_is_refused_before_any_work(tmp_path, simulator,
+                                                                          params):
+    spec = {"simulator": simulator, "n": 3000, "chunk_size": 100, "params": params}
+    calls: list[int] = []
+    with pytest.raises(SpecError, match=r"config\.dt: got .*1/20 of the shortest period"):
+        deepbench.generate(spec, tmp_path / "d.h5", progress=lambda done, total: calls.append(done))
+    assert calls == [] and list(tmp_path.iterdir()) == []  # no chunk computed, nothing written
