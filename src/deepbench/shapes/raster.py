@@ -21,9 +21,9 @@ shapes partly or wholly outside are exact. ``antialias=False`` uses the same pie
 of a row of pixel centres adds ±1 at the first centre to its right, and the cumulative sum is the
 winding number at every centre (a pixel is on iff its centre is inside).
 
-Work is vectorised over every piece of a sub-batch of ``BATCH`` regions at once (``np.repeat`` over
-crossing counts, ``np.bincount`` into the cell buffers), so the buffers stay in cache. Everything
-is float64 until the final cast.
+Work is vectorised over every piece of a sub-batch of regions (``BATCH_CELLS`` cells) at once
+(``np.repeat`` over crossing counts, ``np.bincount`` into the cell buffers); the buffer holds only
+the rows that some piece crosses (the others are 0). Everything is float64 until the final cast.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 Arr = NDArray[np.float64]
 Image = NDArray[np.float32]
 TAU = 2 * np.pi
-BATCH = 256  # regions per sub-batch: keeps the accumulation buffers and temporaries in cache
+BATCH_CELLS = 1 << 20  # cells per sub-batch: the buffers and temporaries stay in cache
 
 __all__ = ["Edges", "polygon", "ellipse", "annular_sector", "rasterise", "TAU"]
 
@@ -264,188 +264,219 @@ def rasterise(edges: Edges, shape: tuple[int, int], antialias: bool = True) -> I
     """Coverage images (n, H, W) float32 of the regions: exact pixel areas, or 0/1 at pixel centres."""
     h, w = shape
     out = np.empty((edges.n, h, w), dtype=np.float32)
-    for o0 in range(0, edges.n, BATCH):
-        o1 = min(edges.n, o0 + BATCH)
+    step = max(1, BATCH_CELLS // (h * (w + 2)))
+    draw = _coverage if antialias else _centres
+    for o0 in range(0, edges.n, step):
+        o1 = min(edges.n, o0 + step)
         seg, arc = edges.block(o0, o1)
-        # pixel edges at integers: pixel j spans [j, j + 1]
+        # owners relative to the sub-batch; pixel edges at integers (pixel j spans [j, j + 1])
         seg = seg + np.array([-o0, 0.5, 0.5, 0.5, 0.5])[:, None]
         arc = arc + np.array([-o0, 0.5, 0.5, 0, 0, 0, 0, 0, 0])[:, None]
-        if antialias:
-            out[o0:o1] = _coverage(seg, arc, o1 - o0, h, w)
-        else:
-            out[o0:o1] = _centres(seg, arc, o1 - o0, h, w)
+        draw(seg, _monotone(arc), out[o0:o1])
     return out
 
 
-def _coverage(seg: Arr, arc: Arr, n: int, h: int, w: int) -> Image:
-    cells = [_segment_cells(seg, h, w), _arc_cells(_monotone(arc), h, w)]
-    index = np.concatenate([c[0] for c in cells])
-    area = np.concatenate([c[1] for c in cells])
-    cover = np.concatenate([c[2] for c in cells])
+def _coverage(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
+    """Exact pixel areas into ``out`` (n, H, W). Only rows that some piece crosses can be non-zero,
+    so the accumulation buffer holds just those rows (about a third of a scene's)."""
+    n, h, w = out.shape
     stride = w + 2
-    acc = np.bincount(np.concatenate([index, index + 1]), np.concatenate([area, cover - area]),
-                      minlength=n * h * stride)
-    acc = np.cumsum(acc.reshape(n, h, stride)[:, :, :w], axis=2)
-    np.negative(acc, out=acc)
-    return np.clip(acc, 0.0, 1.0).astype(np.float32)
+    parts = [_segment_cells(seg, h, w), _arc_cells(arcs, h, w)]
+    line = np.concatenate([p[0] for p in parts])
+    active = np.zeros(n * h, dtype=bool)
+    active[line] = True
+    rows = np.flatnonzero(active)
+    place = np.cumsum(active) - 1  # each active row's place in the buffer
+    index = place[line] * stride + np.concatenate([p[1] for p in parts])
+    area = np.concatenate([p[2] for p in parts])
+    acc = np.bincount(np.concatenate([index, index + 1]),
+                      np.concatenate([area, np.concatenate([p[3] for p in parts]) - area]),
+                      minlength=rows.size * stride).reshape(rows.size, stride)
+    np.cumsum(acc, axis=1, out=acc)  # row by row: each image is independent of its batch
+    flat = out.reshape(n * h, w)
+    flat.fill(0.0)
+    flat[rows] = np.clip(acc[:, :w], 0.0, 1.0)
 
 
-def _split(lo: Arr, hi: Arr, limit: int) -> tuple[NDArray[np.intp], Arr, Arr, Arr]:
+def _split(lo: Arr, hi: Arr, limit: int) -> tuple[NDArray[np.intp], Arr, Arr, Arr, NDArray[np.bool_],
+                                                  NDArray[np.bool_]]:
     """Split [lo, hi] at the integers inside it and inside [0, limit].
 
-    Returns the source index of each piece, the piece bounds a <= b, and its cell floor((a+b)/2)
-    clipped to [0, limit] (pieces left of 0 get cell 0 and pieces right of ``limit`` cell
-    ``limit``).
+    Returns each piece's source index, its bounds a <= b, its cell floor((a + b)/2) clipped to
+    [0, limit] (pieces left of 0 fall in cell 0, right of ``limit`` in cell ``limit``), and whether
+    it is its source's first and last piece. Pieces of a source are consecutive, in order.
     """
     first = np.maximum(np.floor(lo) + 1, 0.0)
     last = np.minimum(np.ceil(hi) - 1, float(limit))
-    count = (np.maximum(last - first + 1, 0.0)).astype(np.intp) + 1
+    count = np.maximum(last - first + 1, 0.0).astype(np.intp) + 1
     src = np.repeat(np.arange(lo.size), count)
     k = np.arange(src.size) - np.repeat(np.cumsum(count) - count, count)
-    f = first[src] + k
-    a = np.where(k == 0, lo[src], f - 1)
-    b = np.where(k == count[src] - 1, hi[src], f)
+    is_first, is_last = k == 0, k == count[src] - 1
+    line = first[src] + k
+    a = np.where(is_first, lo[src], line - 1)
+    b = np.where(is_last, hi[src], line)
     cell = np.clip(np.floor((a + b) / 2), 0, limit)
-    return src, a, b, cell
+    return src, a, b, cell, is_first, is_last
 
 
-def _segment_cells(seg: Arr, h: int, w: int) -> tuple[NDArray[np.intp], Arr, Arr]:
-    """Cell index (flattened, row stride w + 2), area ∫(x_right − x)dy and cover ∫dy of every piece."""
+def _segment_cells(seg: Arr, h: int, w: int) -> tuple[NDArray[np.intp], NDArray[np.intp], Arr, Arr]:
+    """Image row (over the sub-batch) and column of every piece's cell, its area −∫(x_right − x)dy
+    and its cover −∫dy (negated, so that regions of positive orientation come out positive)."""
     o, x0, y0, x1, y1 = seg
-    moving = y0 != y1
-    o, x0, y0, x1, y1 = o[moving], x0[moving], y0[moving], x1[moving], y1[moving]
     ylo, yhi = np.clip(np.minimum(y0, y1), 0, h), np.clip(np.maximum(y0, y1), 0, h)
     inside = yhi > ylo
     o, x0, y0, x1, y1, ylo, yhi = (v[inside] for v in (o, x0, y0, x1, y1, ylo, yhi))
     slope = (x1 - x0) / (y1 - y0)
-    # rows: split [ylo, yhi] at the grid lines (limit h − 1: nothing lies beyond h after clipping)
-    src, ya, yb, row = _split(ylo, yhi, h - 1)
-    sign = np.where(y1 > y0, 1.0, -1.0)[src]
-    xa = x0[src] + (ya - y0[src]) * slope[src]
-    xb = x0[src] + (yb - y0[src]) * slope[src]
-    dy = (yb - ya) * sign
-    base = (o[src] * h + row) * (w + 2)
-    # columns
+    src, ya, yb, row, _, _ = _split(ylo, yhi, h - 1)  # rows
+    x0s, y0s, ss = x0[src], y0[src], slope[src]
+    xa, xb = x0s + (ya - y0s) * ss, x0s + (yb - y0s) * ss
+    dy = (ya - yb) * np.sign(y1 - y0)[src]
+    line = (o[src] * h + row).astype(np.intp)  # the image row, over the sub-batch
     xlo, xhi = np.minimum(xa, xb), np.maximum(xa, xb)
-    src2, a, b, col = _split(xlo, xhi, w)
-    width = xhi - xlo
-    span = width[src2]
+    src2, a, b, col, _, _ = _split(xlo, xhi, w)  # columns
+    span = (xhi - xlo)[src2]
     frac = np.divide(b - a, span, out=np.ones_like(a), where=span > 0)
     cover = dy[src2] * frac
-    xbar = np.clip((a + b) / 2, 0.0, float(w))
-    area = cover * (col + 1 - xbar)
-    return (base[src2] + col).astype(np.intp), area, cover
+    area = cover * (col + 1 - np.clip((a + b) / 2, 0.0, float(w)))
+    return line[src2], col.astype(np.intp), area, cover
 
 
-def _monotone(arc: Arr) -> Arr:
-    """Split arcs where x or y turns: rows owner, cx, cy, ux, uy, vx, vy, ta, tb, sign (ta < tb)."""
+def _monotone(arc: Arr) -> dict[str, Arr]:
+    """Arcs split where x or y turns, with what is needed to solve x(t) = X and y(t) = Y on them.
+
+    Keys: owner, cx, cy, ux, uy, vx, vy, det (ux·vy − vx·uy), sign (+1 where the arc runs towards
+    increasing t), ta < tb, the end points xa, ya, xb, yb, per coordinate the branch (base, scale)
+    with t = base + arccos(scale·(coordinate − centre)) on the sub-arc, and for pieces traversed in
+    order of increasing x their orientation ``orient``, and ``half_det`` = sign·det/2.
+    """
     o, cx, cy, ux, uy, vx, vy, t0, t1 = arc
     t_lo, t_hi = np.minimum(t0, t1), np.maximum(t0, t1)
-    sign = np.where(t1 >= t0, 1.0, -1.0)
     cuts = [t_lo, t_hi]
+    phis = []
     for u, v in ((ux, vx), (uy, vy)):
         phi = np.arctan2(v, u)
         k = np.floor((t_lo - phi) / np.pi) + 1
         cuts += [np.clip(phi + (k + i) * np.pi, t_lo, t_hi) for i in range(3)]
+        phis.append(phi)
     t = np.sort(np.stack(cuts, axis=1), axis=1)  # (A, 8)
     ta, tb = t[:, :-1].ravel(), t[:, 1:].ravel()
-    src = np.repeat(np.arange(o.size), 7)
     keep = tb > ta
-    src, ta, tb = src[keep], ta[keep], tb[keep]
-    return np.stack([o[src], cx[src], cy[src], ux[src], uy[src], vx[src], vy[src], ta, tb, sign[src]])
+    src = np.repeat(np.arange(o.size), 7)[keep]
+    ta, tb = ta[keep], tb[keep]
+    out = {name: v[src] for name, v in (("owner", o), ("cx", cx), ("cy", cy), ("ux", ux), ("uy", uy),
+                                          ("vx", vx), ("vy", vy))}
+    out["det"] = out["ux"] * out["vy"] - out["vx"] * out["uy"]
+    out["sign"] = np.where(t1 >= t0, 1.0, -1.0)[src]
+    out["ta"], out["tb"] = ta, tb
+    mid = (ta + tb) / 2
+    for axis, u, v, phi in (("x", ux, vx, phis[0]), ("y", uy, vy, phis[1])):
+        phi = phi[src]
+        k = np.floor((mid - phi) / np.pi)
+        with np.errstate(divide="ignore", over="ignore"):  # vanishing radii: no grid line crosses
+            out["scale" + axis] = (1.0 - 2.0 * np.mod(k, 2)) / np.hypot(u, v)[src]
+        out["base" + axis] = phi + k * np.pi
+    for end, tt in (("a", ta), ("b", tb)):
+        c, sn = np.cos(tt), np.sin(tt)
+        out["x" + end] = out["cx"] + out["ux"] * c + out["vx"] * sn
+        out["y" + end] = out["cy"] + out["uy"] * c + out["vy"] * sn
+    # pieces are later traversed in order of x: their orientation is sign·sgn(dt/dx)
+    out["orient"] = np.where(out["xb"] > out["xa"], out["sign"], -out["sign"])
+    out["half_det"] = out["sign"] * out["det"] / 2  # the elliptic segment's sign is sign·sgn(dt)²
+    return out
 
 
-def _invert(c: Arr, u: Arr, v: Arr, value: Arr, t_lo: Arr, t_hi: Arr) -> Arr:
-    """t in [t_lo, t_hi] with c + u cos t + v sin t = value, on a branch where that is monotone."""
-    m, phi = np.hypot(u, v), np.arctan2(v, u)
-    k = np.floor(((t_lo + t_hi) / 2 - phi) / np.pi)
-    odd = np.mod(k, 2) == 1
+def _solve(arcs: dict[str, Arr], axis: str, value: Arr, r: NDArray[np.intp]) -> tuple[Arr, Arr]:
+    """Parameter t where sub-arc r[i] has coordinate ``axis`` = value[i], and the other coordinate."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = np.clip((value - c) / m, -1.0, 1.0)
-    s = np.arccos(np.where(odd, -q, q))
-    return np.clip(phi + k * np.pi + s, t_lo, t_hi)
+        q = np.clip((value - arcs["c" + axis][r]) * arcs["scale" + axis][r], -1.0, 1.0)
+    t = arcs["base" + axis][r] + np.arccos(q)
+    other = "y" if axis == "x" else "x"
+    u, v = arcs["u" + other][r], arcs["v" + other][r]
+    return t, arcs["c" + other][r] + u * np.cos(t) + v * np.sin(t)
 
 
-def _arc_cells(arc: Arr, h: int, w: int) -> tuple[NDArray[np.intp], Arr, Arr]:
-    """Like :func:`_segment_cells` for monotone arcs, with ∫ x dy in closed form."""
-    o, cx, cy, ux, uy, vx, vy, ta, tb, sign = arc
-    ya, yb = _arc_point(cy, uy, vy, ta), _arc_point(cy, uy, vy, tb)
-    rising = yb > ya
-    ylo_raw, yhi_raw = np.minimum(ya, yb), np.maximum(ya, yb)
-    ylo, yhi = np.clip(ylo_raw, 0, h), np.clip(yhi_raw, 0, h)
-    inside = yhi > ylo
-    o, cx, cy, ux, uy, vx, vy, ta, tb, sign, rising, ylo_raw, yhi_raw, ylo, yhi = (
-        v[inside] for v in (o, cx, cy, ux, uy, vx, vy, ta, tb, sign, rising, ylo_raw, yhi_raw, ylo, yhi))
-    src, y_a, y_b, row = _split(ylo, yhi, h - 1)
-    cys, uys, vys, tas, tbs, rs = cy[src], uy[src], vy[src], ta[src], tb[src], rising[src]
-    # parameters of the row piece's ends: the arc's own ends where not cut, else solved in closed form
-    t_ylo = np.where(rs, tas, tbs)
-    t_yhi = np.where(rs, tbs, tas)
-    t1 = np.where(y_a <= ylo_raw[src], t_ylo, _invert(cys, uys, vys, y_a, tas, tbs))
-    t2 = np.where(y_b >= yhi_raw[src], t_yhi, _invert(cys, uys, vys, y_b, tas, tbs))
-    tc, td = np.minimum(t1, t2), np.maximum(t1, t2)
-    cxs, uxs, vxs = cx[src], ux[src], vx[src]
-    xc, xd = _arc_point(cxs, uxs, vxs, tc), _arc_point(cxs, uxs, vxs, td)
-    x_rising = xd > xc
-    xlo, xhi = np.minimum(xc, xd), np.maximum(xc, xd)
-    base = (o[src] * h + row) * (w + 2)
-    src2, a, b, col = _split(xlo, xhi, w)
-    # parameter bounds of each cell piece
-    r = src[src2]
-    c2, u2, v2 = cx[r], ux[r], vx[r]
-    tc2, td2, xr = tc[src2], td[src2], x_rising[src2]
-    t_xlo, t_xhi = np.where(xr, tc2, td2), np.where(xr, td2, tc2)
-    s1 = np.where(a <= xlo[src2], t_xlo, _invert(c2, u2, v2, a, tc2, td2))
-    s2 = np.where(b >= xhi[src2], t_xhi, _invert(c2, u2, v2, b, tc2, td2))
-    p, q = np.minimum(s1, s2), np.maximum(s1, s2)
-    half, mid = (q - p) / 2, (q + p) / 2
-    sh, sm, cm = np.sin(half), np.sin(mid), np.cos(mid)
-    uy2, vy2 = uy[r], vy[r]
-    sgn = sign[r]
-    dy = -2 * sh * (uy2 * sm - vy2 * cm) * sgn                       # y(q) − y(p), oriented
-    # ∫ (x − cx) dy over [p, q] = det·Δt/2 + (ux vy + vx uy)(sin 2q − sin 2p)/4
-    #                             + (vx vy − ux uy)(sin² q − sin² p)/2
-    s2h = 2 * sh * np.cos(half)                                     # sin(q − p)
-    cos2m, sin2m = 1 - 2 * sm * sm, 2 * sm * cm
-    integral = ((u2 * vy2 - v2 * uy2) * half + (u2 * vy2 + v2 * uy2) * cos2m * s2h / 2
-                + (v2 * vy2 - u2 * uy2) * sin2m * s2h / 2) * sgn
-    left = (a + b) / 2 <= 0
-    area = np.where(left, dy, (col + 1 - c2) * dy - integral)
-    return (base[src2] + col).astype(np.intp), area, dy
+def _ends(arcs: dict[str, Arr], axis: str, r: NDArray[np.intp], a: Arr, b: Arr,
+          is_first: NDArray[np.bool_], is_last: NDArray[np.bool_], lo_end: tuple[Arr, Arr, Arr],
+          hi_end: tuple[Arr, Arr, Arr]) -> tuple[tuple[Arr, Arr, Arr], tuple[Arr, Arr, Arr]]:
+    """(t, x, y) at both ends of consecutive pieces [a, b] (in coordinate ``axis``) of sub-arcs r.
+
+    A piece ends at its source's own end point (``lo_end``/``hi_end``, (t, x, y) per piece) where it
+    reaches it, else where the sub-arc crosses the grid line, solved once and shared with the next
+    piece.
+    """
+    i, j = (1, 2) if axis == "x" else (2, 1)  # the coordinate's place in (t, x, y), the other's
+    lower = [e.copy() for e in lo_end]
+    cut = np.flatnonzero(~is_first | (a > lo_end[i]))  # grid lines, or the image's edges
+    lower[0][cut], lower[j][cut] = _solve(arcs, axis, a[cut], r[cut])
+    lower[i][cut] = a[cut]
+    upper = [np.empty_like(e) for e in lower]
+    last = np.flatnonzero(is_last)
+    for dst, src, end in zip(upper, lower, hi_end, strict=True):
+        dst[:-1] = src[1:]
+        dst[last] = end[last]
+    cut = last[b[last] < hi_end[i][last]]  # cut by the image's far edge
+    upper[0][cut], upper[j][cut] = _solve(arcs, axis, b[cut], r[cut])
+    upper[i][cut] = b[cut]
+    return (lower[0], lower[1], lower[2]), (upper[0], upper[1], upper[2])
 
 
-def _centres(seg: Arr, arc: Arr, n: int, h: int, w: int) -> Image:
+def _arc_cells(arcs: dict[str, Arr], h: int, w: int
+               ) -> tuple[NDArray[np.intp], NDArray[np.intp], Arr, Arr]:
+    """Like :func:`_segment_cells` for monotone arcs. A piece's ∫ x dy is its chord's trapezoid
+    plus the elliptic segment between chord and arc, (det/2)(Δt − sin Δt)."""
+    rising = arcs["yb"] > arcs["ya"]
+    lo_end = tuple(np.where(rising, arcs[k + "a"], arcs[k + "b"]) for k in ("t", "x", "y"))
+    hi_end = tuple(np.where(rising, arcs[k + "b"], arcs[k + "a"]) for k in ("t", "x", "y"))
+    ylo, yhi = np.clip(lo_end[2], 0, h), np.clip(hi_end[2], 0, h)
+    (r,) = np.nonzero(yhi > ylo)
+    src, ya, yb, row, first, last = _split(ylo[r], yhi[r], h - 1)  # rows
+    r = r[src]
+    p0, p1 = _ends(arcs, "y", r, ya, yb, first, last, tuple(e[r] for e in lo_end),
+                   tuple(e[r] for e in hi_end))
+    line = (arcs["owner"][r] * h + row).astype(np.intp)
+    x_rising = p1[1] > p0[1]
+    lo_end = tuple(np.where(x_rising, u, v) for u, v in zip(p0, p1, strict=True))
+    hi_end = tuple(np.where(x_rising, v, u) for u, v in zip(p0, p1, strict=True))
+    src2, a, b, col, first, last = _split(lo_end[1], hi_end[1], w)  # columns
+    r = r[src2]
+    (t0, x0, y0), (t1, x1, y1) = _ends(arcs, "x", r, a, b, first, last,
+                                       tuple(e[src2] for e in lo_end), tuple(e[src2] for e in hi_end))
+    # pieces run in x order, so sgn(Δt) is the sub-arc's sgn(dx/dt): cover = sign·sgn(Δt)·(y0 − y1) and
+    # the segment term sign·sgn(Δt)·(det/2)(Δt − sin Δt) = sign·(det/2)(|Δt| − sin |Δt|)
+    dt = np.abs(t1 - t0)
+    cover = (y0 - y1) * arcs["orient"][r]
+    xbar = (x0 + x1) / 2
+    area = np.where(xbar <= 0, cover,
+                    cover * (col + 1 - xbar) + arcs["half_det"][r] * (dt - np.sin(dt)))
+    return line[src2], col.astype(np.intp), area, cover
+
+
+def _centres(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
     """0/1 images: 1 where the pixel centre has a non-zero winding number."""
+    n, h, w = out.shape
     stride = w + 1
-    index, step = [], []
     o, x0, y0, x1, y1 = seg
+    slope = (x1 - x0) / np.where(y1 != y0, y1 - y0, 1.0)
+    rising = arcs["yb"] > arcs["ya"]
+
+    def arc_x(yc: Arr, s: NDArray[np.intp]) -> Arr:
+        return _solve(arcs, "y", yc, s)[1]  # the x where the sub-arc crosses the row of centres
+
+    index, step = [], []
     for own, ylo, yhi, sign, x_at in (
-            (o, np.minimum(y0, y1), np.maximum(y0, y1), np.where(y1 > y0, 1.0, -1.0),
-             lambda yc, s: x0[s] + (yc - y0[s]) * ((x1 - x0) / np.where(y1 != y0, y1 - y0, 1.0))[s]),
-            _arc_crossing_source(_monotone(arc))):
-        # centre rows y = i + 1/2 with ylo <= y < yhi
+            (o, np.minimum(y0, y1), np.maximum(y0, y1), np.sign(y1 - y0),
+             lambda yc, s: x0[s] + (yc - y0[s]) * slope[s]),
+            (arcs["owner"], np.minimum(arcs["ya"], arcs["yb"]), np.maximum(arcs["ya"], arcs["yb"]),
+             np.where(rising, arcs["sign"], -arcs["sign"]), arc_x)):
+        # rows of centres y = i + 1/2 with ylo <= y < yhi
         first = np.maximum(np.ceil(ylo - 0.5), 0.0)
         last = np.minimum(np.ceil(yhi - 0.5) - 1, h - 1.0)
         count = np.maximum(last - first + 1, 0).astype(np.intp)
         src = np.repeat(np.arange(ylo.size), count)
         row = first[src] + (np.arange(src.size) - np.repeat(np.cumsum(count) - count, count))
-        x = x_at(row + 0.5, src)
-        col = np.clip(np.ceil(x - 0.5), 0, w)
+        col = np.clip(np.ceil(x_at(row + 0.5, src) - 0.5), 0, w)
         index.append(((own[src] * h + row) * stride + col).astype(np.intp))
         step.append(sign[src])
     acc = np.bincount(np.concatenate(index), np.concatenate(step), minlength=n * h * stride)
-    winding = np.cumsum(acc.reshape(n, h, stride)[:, :, :w], axis=2)
-    return (np.abs(winding) > 0.5).astype(np.float32)
-
-
-def _arc_crossing_source(arc: Arr) -> tuple:
-    o, cx, cy, ux, uy, vx, vy, ta, tb, sign = arc
-    ya, yb = _arc_point(cy, uy, vy, ta), _arc_point(cy, uy, vy, tb)
-    rising = yb > ya
-    orient = np.where(rising, sign, -sign)
-
-    def x_at(yc: Arr, s: NDArray[np.intp]) -> Arr:
-        t = _invert(cy[s], uy[s], vy[s], yc, ta[s], tb[s])
-        return _arc_point(cx[s], ux[s], vx[s], t)
-
-    return o, np.minimum(ya, yb), np.maximum(ya, yb), orient, x_at
+    acc = np.cumsum(acc.reshape(n, h, stride), axis=2, out=acc.reshape(n, h, stride))
+    np.greater(np.abs(acc[:, :, :w]), 0.5, out=out, casting="unsafe")
