@@ -28,7 +28,7 @@ the rows that some piece crosses (the others are 0). Everything is float64 until
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,9 +37,9 @@ from numpy.typing import ArrayLike, NDArray
 Arr = NDArray[np.float64]
 Image = NDArray[np.float32]
 TAU = 2 * np.pi
-BATCH_CELLS = 1 << 20  # cells per sub-batch: the buffers and temporaries stay in cache
+BATCH_CELLS = 1 << 19  # cells per sub-batch: the buffers and temporaries stay in cache
 
-__all__ = ["Edges", "polygon", "ellipse", "annular_sector", "rasterise", "TAU"]
+__all__ = ["Edges", "polygon", "ellipse", "annular_sector", "rasterise", "blocks", "TAU"]
 
 # rows of the (5, S) segment blocks and (9, A) arc blocks
 SEG_ROWS = ("owner", "x0", "y0", "x1", "y1")
@@ -262,9 +262,23 @@ def _line_in_annulus(c: Arr, start: Arr, r_in: Arr, r_out: Arr) -> tuple[tuple[A
 # -- rasterisation -----------------------------------------------------------------------------
 def rasterise(edges: Edges, shape: tuple[int, int], antialias: bool = True) -> Image:
     """Coverage images (n, H, W) float32 of the regions: exact pixel areas, or 0/1 at pixel centres."""
+    out = np.empty((edges.n, *shape), dtype=np.float32)
+    for o0, o1, images in blocks(edges, shape, antialias):
+        out[o0:o1] = images
+    return out
+
+
+def blocks(edges: Edges, shape: tuple[int, int], antialias: bool = True, align: int = 1
+           ) -> Iterator[tuple[int, int, Image]]:
+    """The images of regions o0 ≤ k < o1, sub-batch by sub-batch (``align`` divides o0).
+
+    The yielded array is a scratch buffer, overwritten by the next sub-batch: use it before
+    asking for the next one (this keeps the working set in cache for callers that reduce it, such
+    as the scenes' compositing).
+    """
     h, w = shape
-    out = np.empty((edges.n, h, w), dtype=np.float32)
-    step = max(1, BATCH_CELLS // (h * (w + 2)))
+    step = max(align, BATCH_CELLS // (h * (w + 2)) // align * align)
+    scratch = np.empty((min(step, edges.n), h, w), dtype=np.float32)
     draw = _coverage if antialias else _centres
     for o0 in range(0, edges.n, step):
         o1 = min(edges.n, o0 + step)
@@ -272,8 +286,9 @@ def rasterise(edges: Edges, shape: tuple[int, int], antialias: bool = True) -> I
         # owners relative to the sub-batch; pixel edges at integers (pixel j spans [j, j + 1])
         seg = seg + np.array([-o0, 0.5, 0.5, 0.5, 0.5])[:, None]
         arc = arc + np.array([-o0, 0.5, 0.5, 0, 0, 0, 0, 0, 0])[:, None]
-        draw(seg, _monotone(arc), out[o0:o1])
-    return out
+        images = scratch[: o1 - o0]
+        draw(seg, _monotone(arc), images)
+        yield o0, o1, images
 
 
 def _coverage(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
@@ -302,20 +317,24 @@ def _split(lo: Arr, hi: Arr, limit: int) -> tuple[NDArray[np.intp], Arr, Arr, Ar
                                                   NDArray[np.bool_]]:
     """Split [lo, hi] at the integers inside it and inside [0, limit].
 
-    Returns each piece's source index, its bounds a <= b, its cell floor((a + b)/2) clipped to
-    [0, limit] (pieces left of 0 fall in cell 0, right of ``limit`` in cell ``limit``), and whether
-    it is its source's first and last piece. Pieces of a source are consecutive, in order.
+    Returns each piece's source index, its bounds a <= b, its cell (pieces left of 0 fall in cell
+    0, right of ``limit`` in cell ``limit``), and whether it is its source's first and last piece.
+    Pieces of a source are consecutive, in order.
     """
-    first = np.maximum(np.floor(lo) + 1, 0.0)
-    last = np.minimum(np.ceil(hi) - 1, float(limit))
-    count = np.maximum(last - first + 1, 0.0).astype(np.intp) + 1
+    first = np.maximum(np.floor(lo) + 1, 0.0)  # the first grid line inside, and the last
+    count = (np.minimum(np.ceil(hi) - 1, float(limit)) - first).astype(np.intp) + 2
+    np.maximum(count, 1, out=count)  # pieces = lines + 1
     src = np.repeat(np.arange(lo.size), count)
-    k = np.arange(src.size) - np.repeat(np.cumsum(count) - count, count)
-    is_first, is_last = k == 0, k == count[src] - 1
-    line = first[src] + k
+    start = np.cumsum(count) - count
+    is_first = np.zeros(src.size, dtype=bool)
+    is_first[start] = True
+    is_last = np.ones_like(is_first)
+    is_last[:-1] = is_first[1:]
+    line = np.arange(src.size, dtype=np.float64)  # the grid line at each piece's upper end
+    line += (first - start)[src]
+    cell = np.clip(line - 1, 0, limit)
     a = np.where(is_first, lo[src], line - 1)
     b = np.where(is_last, hi[src], line)
-    cell = np.clip(np.floor((a + b) / 2), 0, limit)
     return src, a, b, cell, is_first, is_last
 
 

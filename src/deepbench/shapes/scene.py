@@ -105,16 +105,16 @@ class ShapeScene(Simulator):
         counts = params["n_objects"].astype(np.int64)
         objects = self._draw(counts, rng)
         edges = self._edges(objects)
-        masks = raster.rasterise(edges.moved(objects["x"], objects["y"]), self.shape,
-                                 self.config["antialias"])
+        moved = edges.moved(objects["x"], objects["y"])
         catalog = {"sample_index": objects["sample"],
                    "kind": _kind_index(objects["kind"], self._kinds()),
                    **{k: objects[k] for k in ("x", "y", "size", "aspect", "angle", "n_sides")},
-                   "area": edges.area(),
-                   "bbox": edges.moved(objects["x"], objects["y"]).bbox()}
+                   "area": edges.area(), "bbox": moved.bbox()}
         if self.config["masks"]:
-            catalog["mask"] = masks
-        return SimResult({"image": _composite(masks, counts, objects)}, {}, catalog)
+            catalog["mask"] = np.empty((counts.sum(), *self.shape), dtype=np.float32)
+        image = _composite(moved, counts, objects["sample"], self.shape, self.config["antialias"],
+                           catalog.get("mask"))
+        return SimResult({"image": image}, {}, catalog)
 
     def _kinds(self) -> np.ndarray:
         return np.array([KINDS.index(k) for k in self.config["kinds"]])
@@ -173,17 +173,24 @@ SHAPE_PARAMS: dict[str, Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarra
 }
 
 
-def _composite(masks: np.ndarray, counts: np.ndarray, objects: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Per-pixel maximum of each sample's object masks (objects ordered by sample, then slot)."""
-    b, (h, w) = counts.size, masks.shape[1:]
-    if b and np.all(counts == counts[0]) and counts[0] > 0:
-        return masks.reshape(b, int(counts[0]), h, w).max(axis=1)
-    image = np.zeros((b, h, w), dtype=np.float32)
-    slot = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    for j in range(int(counts.max(initial=0))):  # within a slot each sample appears once
-        rows = np.flatnonzero(slot == j)
-        idx = objects["sample"][rows]
-        image[idx] = np.maximum(image[idx], masks[rows])
+def _composite(edges: raster.Edges, counts: np.ndarray, sample: np.ndarray, shape: tuple[int, int],
+               antialias: bool, masks: np.ndarray | None) -> np.ndarray:
+    """Per-pixel maximum of each sample's object coverages (objects ordered by sample, then slot),
+    sub-batch by sub-batch; each object's coverage is also stored in ``masks`` when given."""
+    b = counts.size
+    image = np.zeros((b, *shape), dtype=np.float32)
+    same = int(counts[0]) if b and np.all(counts == counts[0]) else 0
+    slot = np.arange(sample.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    for o0, o1, cover in raster.blocks(edges, shape, antialias, align=max(same, 1)):
+        if masks is not None:
+            masks[o0:o1] = cover
+        if same:
+            image[o0 // same: o1 // same] = cover.reshape(-1, same, *shape).max(axis=1)
+            continue
+        for j in np.unique(slot[o0:o1]):  # within a slot each sample appears once
+            rows = np.flatnonzero(slot[o0:o1] == j)
+            idx = sample[o0 + rows]
+            image[idx] = np.maximum(image[idx], cover[rows])
     return image
 
 
