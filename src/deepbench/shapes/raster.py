@@ -301,6 +301,10 @@ def _coverage(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
     active = np.zeros(n * h, dtype=bool)
     active[line] = True
     rows = np.flatnonzero(active)
+    flat = out.reshape(n * h, w)
+    flat.fill(0.0)
+    if rows.size == 0:
+        return
     place = np.cumsum(active) - 1  # each active row's place in the buffer
     index = place[line] * stride + np.concatenate([p[1] for p in parts])
     area = np.concatenate([p[2] for p in parts])
@@ -308,9 +312,8 @@ def _coverage(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
                       np.concatenate([area, np.concatenate([p[3] for p in parts]) - area]),
                       minlength=rows.size * stride).reshape(rows.size, stride)
     np.cumsum(acc, axis=1, out=acc)  # row by row: each image is independent of its batch
-    flat = out.reshape(n * h, w)
-    flat.fill(0.0)
-    flat[rows] = np.clip(acc[:, :w], 0.0, 1.0)
+    np.maximum(acc, 0.0, out=acc)  # rounding leaves ±1e-16; above 1 it rounds to 1 in float32
+    flat[rows] = acc[:, :w]
 
 
 def _split(lo: Arr, hi: Arr, limit: int) -> tuple[NDArray[np.intp], Arr, Arr, Arr, NDArray[np.bool_],
