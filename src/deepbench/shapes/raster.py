@@ -292,28 +292,35 @@ def blocks(edges: Edges, shape: tuple[int, int], antialias: bool = True, align: 
 
 
 def _coverage(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
-    """Exact pixel areas into ``out`` (n, H, W). Only rows that some piece crosses can be non-zero,
-    so the accumulation buffer holds just those rows (about a third of a scene's)."""
+    """Exact pixel areas into ``out`` (n, H, W)."""
     n, h, w = out.shape
-    stride = w + 2
     parts = [_segment_cells(seg, h, w), _arc_cells(arcs, h, w)]
-    line = np.concatenate([p[0] for p in parts])
-    active = np.zeros(n * h, dtype=bool)
-    active[line] = True
-    rows = np.flatnonzero(active)
+    line = np.concatenate([p[0] for p in parts] * 2)
+    col = np.concatenate([p[1] for p in parts] + [p[1] + 1 for p in parts])
+    area = np.concatenate([p[2] for p in parts])
+    weight = np.concatenate([area, np.concatenate([p[3] for p in parts]) - area])
+    rows, acc = _row_sums(line, col, weight, n * h, w + 2)
+    np.maximum(acc, 0.0, out=acc)  # rounding leaves ±1e-16; above 1 it rounds to 1 in float32
     flat = out.reshape(n * h, w)
     flat.fill(0.0)
-    if rows.size == 0:
-        return
-    place = np.cumsum(active) - 1  # each active row's place in the buffer
-    index = place[line] * stride + np.concatenate([p[1] for p in parts])
-    area = np.concatenate([p[2] for p in parts])
-    acc = np.bincount(np.concatenate([index, index + 1]),
-                      np.concatenate([area, np.concatenate([p[3] for p in parts]) - area]),
-                      minlength=rows.size * stride).reshape(rows.size, stride)
-    np.cumsum(acc, axis=1, out=acc)  # row by row: each image is independent of its batch
-    np.maximum(acc, 0.0, out=acc)  # rounding leaves ±1e-16; above 1 it rounds to 1 in float32
     flat[rows] = acc[:, :w]
+
+
+def _row_sums(line: NDArray[np.intp], col: NDArray[np.intp], weight: Arr, n_rows: int, stride: int
+              ) -> tuple[NDArray[np.intp], Arr]:
+    """Cumulative sums along x of the weights added at (line, col), for the rows that have any.
+
+    Only rows that some piece crosses can be non-zero, so the buffer holds just those (about a
+    third of a scene's rows); sums run row by row, so an image never depends on its batch.
+    """
+    active = np.zeros(n_rows, dtype=bool)
+    active[line] = True
+    rows = np.flatnonzero(active)
+    place = np.cumsum(active) - 1  # each active row's place in the buffer
+    acc = np.bincount(place[line] * stride + col, weight, minlength=rows.size * stride)
+    acc = acc.astype(np.float64, copy=False).reshape(rows.size, stride)
+    np.cumsum(acc, axis=1, out=acc)
+    return rows, acc
 
 
 def _split(lo: Arr, hi: Arr, limit: int) -> tuple[NDArray[np.intp], Arr, Arr, Arr, NDArray[np.bool_],
@@ -476,7 +483,6 @@ def _arc_cells(arcs: dict[str, Arr], h: int, w: int
 def _centres(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
     """0/1 images: 1 where the pixel centre has a non-zero winding number."""
     n, h, w = out.shape
-    stride = w + 1
     o, x0, y0, x1, y1 = seg
     slope = (x1 - x0) / np.where(y1 != y0, y1 - y0, 1.0)
     rising = arcs["yb"] > arcs["ya"]
@@ -484,7 +490,7 @@ def _centres(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
     def arc_x(yc: Arr, s: NDArray[np.intp]) -> Arr:
         return _solve(arcs, "y", yc, s)[1]  # the x where the sub-arc crosses the row of centres
 
-    index, step = [], []
+    lines, cols, steps = [], [], []
     for own, ylo, yhi, sign, x_at in (
             (o, np.minimum(y0, y1), np.maximum(y0, y1), np.sign(y1 - y0),
              lambda yc, s: x0[s] + (yc - y0[s]) * slope[s]),
@@ -496,9 +502,11 @@ def _centres(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
         count = np.maximum(last - first + 1, 0).astype(np.intp)
         src = np.repeat(np.arange(ylo.size), count)
         row = first[src] + (np.arange(src.size) - np.repeat(np.cumsum(count) - count, count))
-        col = np.clip(np.ceil(x_at(row + 0.5, src) - 0.5), 0, w)
-        index.append(((own[src] * h + row) * stride + col).astype(np.intp))
-        step.append(sign[src])
-    acc = np.bincount(np.concatenate(index), np.concatenate(step), minlength=n * h * stride)
-    acc = np.cumsum(acc.reshape(n, h, stride), axis=2, out=acc.reshape(n, h, stride))
-    np.greater(np.abs(acc[:, :, :w]), 0.5, out=out, casting="unsafe")
+        cols.append(np.clip(np.ceil(x_at(row + 0.5, src) - 0.5), 0, w).astype(np.intp))
+        lines.append((own[src] * h + row).astype(np.intp))
+        steps.append(sign[src])
+    rows, acc = _row_sums(np.concatenate(lines), np.concatenate(cols), np.concatenate(steps),
+                          n * h, w + 1)
+    flat = out.reshape(n * h, w)
+    flat.fill(0.0)
+    flat[rows] = acc[:, :w] != 0
