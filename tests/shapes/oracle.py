@@ -77,12 +77,28 @@ def rectangle(cx: float, cy: float, width: float, height: float, angle: float) -
     return Polygon(np.stack([cx + c * u - s * v, cy + s * u + c * v], axis=1))
 
 
-def mitred_band(geom: BaseGeometry, line_width: float) -> BaseGeometry:
-    """The band between a polygon grown and shrunk by line_width/2, mitred corners."""
-    g = line_width / 2
-    grown = geom.buffer(g, join_style="mitre", mitre_limit=100.0)
-    shrunk = geom.buffer(-g, join_style="mitre", mitre_limit=100.0)
-    return grown.difference(shrunk)
+def mitred_band(geom: Polygon, line_width: float) -> BaseGeometry:
+    """The band between a convex polygon grown and shrunk by line_width/2, mitred corners.
+
+    Each is the intersection of the half-planes of the polygon's sides, moved out (in) by
+    line_width/2 along their normals (shapely's own mitred buffer simplifies small sides).
+    """
+    return _offset(geom, line_width / 2).difference(_offset(geom, -line_width / 2))
+
+
+def _offset(geom: Polygon, g: float) -> BaseGeometry:
+    xy = np.asarray(geom.exterior.coords)[:-1]
+    if not shapely.Polygon(xy).exterior.is_ccw:  # counter-clockwise: (e_y, −e_x) points out
+        xy = xy[::-1]
+    region = box(-BIG, -BIG, BIG, BIG)
+    for p, q in zip(xy, np.roll(xy, -1, axis=0), strict=True):
+        e = (q - p) / np.hypot(*(q - p))
+        n = np.array([e[1], -e[0]])
+        foot = p + g * n
+        inner = foot - n * BIG
+        region = region.intersection(Polygon([foot + e * BIG, foot - e * BIG, inner - e * BIG,
+                                              inner + e * BIG]))
+    return region
 
 
 def annular_sector(cx: float, cy: float, r_in: float, r_out: float, start: float, span: float,
