@@ -431,10 +431,10 @@ def _ends(arcs: dict[str, Arr], axis: str, r: NDArray[np.intp], a: Arr, b: Arr,
 
     A piece ends at its source's own end point (``lo_end``/``hi_end``, (t, x, y) per piece) where it
     reaches it, else where the sub-arc crosses the grid line, solved once and shared with the next
-    piece.
+    piece. The arrays of ``lo_end`` become the lower ends (they are overwritten).
     """
     i, j = (1, 2) if axis == "x" else (2, 1)  # the coordinate's place in (t, x, y), the other's
-    lower = [e.copy() for e in lo_end]
+    lower = list(lo_end)
     cut = np.flatnonzero(~is_first | (a > lo_end[i]))  # grid lines, or the image's edges
     lower[0][cut], lower[j][cut] = _solve(arcs, axis, a[cut], r[cut])
     lower[i][cut] = a[cut]

@@ -185,7 +185,7 @@ def _composite(edges: raster.Edges, counts: np.ndarray, sample: np.ndarray, shap
         if masks is not None:
             masks[o0:o1] = cover
         if same:
-            image[o0 // same: o1 // same] = cover.reshape(-1, same, *shape).max(axis=1)
+            np.max(cover.reshape(-1, same, *shape), axis=1, out=image[o0 // same: o1 // same])
             continue
         for j in np.unique(slot[o0:o1]):  # within a slot each sample appears once
             rows = np.flatnonzero(slot[o0:o1] == j)
