@@ -15,7 +15,7 @@ linear interpolation, arcs in closed form, after splitting them where x or y tur
 piece inside cell (i, j) adds ∫ (x_right − x) dy, the signed area between it and the cell's right
 side, to cell j and the rest of its signed height ∫ dy, the "cover", to cell j + 1; one cumulative
 sum along each row then gives every pixel's winding-number integral. For arcs ∫ x dy has a closed
-form, so curved boundaries are exact too (to rounding, about 1e-12 px² at 1000 px). Pieces left of
+form (chord trapezoid plus elliptic segment), so curved boundaries are exact too. Pieces left of
 the image count as being on its left edge, pieces right of it or above or below are dropped, so
 shapes partly or wholly outside are exact. ``antialias=False`` uses the same pieces: each crossing
 of a row of pixel centres adds ±1 at the first centre to its right, and the cumulative sum is the
@@ -40,11 +40,6 @@ TAU = 2 * np.pi
 BATCH_CELLS = 1 << 19  # cells per sub-batch: the buffers and temporaries stay in cache
 
 __all__ = ["Edges", "polygon", "ellipse", "annular_sector", "rasterise", "blocks", "TAU"]
-
-# rows of the (5, S) segment blocks and (9, A) arc blocks
-SEG_ROWS = ("owner", "x0", "y0", "x1", "y1")
-ARC_ROWS = ("owner", "cx", "cy", "ux", "uy", "vx", "vy", "t0", "t1")
-
 
 @dataclass(frozen=True)
 class Edges:

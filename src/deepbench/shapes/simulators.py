@@ -191,8 +191,9 @@ class Ellipse(ShapeSimulator):
               _angle("pi (any when a == b)"),
               _outline("the band between the ellipses with semi-axes (a + line_width/2, "
                        "b + line_width/2) and (a − line_width/2, b − line_width/2) (not the "
-                       "parallel curves: its width varies a little along a flat ellipse); once "
-                       "line_width >= 2·min(a, b) it is the whole outer ellipse"))
+                       "parallel curves: line_width wide at the ends of the axes, a little less "
+                       "between them); once line_width >= 2·min(a, b) it is the whole outer "
+                       "ellipse"))
 
     @classmethod
     def region(cls, p: Mapping[str, np.ndarray], grow: np.ndarray) -> raster.Edges:
