@@ -88,14 +88,18 @@ class ShapeSimulator(Simulator):
 
     @classmethod
     def region(cls, p: Mapping[str, np.ndarray], grow: np.ndarray) -> raster.Edges:
-        """The shape centred at the origin, grown by ``grow`` px (negative: shrunk), (B,) regions."""
+        """The shape centred at the origin, grown by ``grow`` px (negative: shrunk), (B,) regions.
+
+        Every parameter, and ``grow``, arrives as a float64 array of shape (B,).
+        """
         raise NotImplementedError
 
     @classmethod
     def drawn(cls, p: Mapping[str, np.ndarray], line_width: np.ndarray | None) -> raster.Edges:
         """The filled shape (``line_width`` None), or the band between it grown and shrunk by
         line_width/2 (the shrunk shape is a hole; where it vanishes the band is the grown shape)."""
-        size = np.broadcast_shapes(*(np.shape(v) for v in p.values()))
+        size = np.broadcast_shapes(*(np.shape(v) for v in p.values()), (1,))
+        p = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), size) for k, v in p.items()}
         if line_width is None:
             return cls.region(p, np.zeros(size))
         g = np.broadcast_to(np.asarray(line_width, dtype=np.float64) / 2, size)
@@ -139,7 +143,7 @@ class Rectangle(ShapeSimulator):
 
     @classmethod
     def region(cls, p: Mapping[str, np.ndarray], grow: np.ndarray) -> raster.Edges:
-        return _box(p["width"] / 2 + grow, p["height"] / 2 + grow, p["angle"] + 0 * grow)
+        return _box(p["width"] / 2 + grow, p["height"] / 2 + grow, p["angle"])
 
     def canonical_angle(self, p: Mapping[str, np.ndarray]) -> np.ndarray:
         return wrap(p["angle"], np.where(p["width"] == p["height"], math.pi / 2, math.pi))
@@ -165,12 +169,12 @@ class Polygon(ShapeSimulator):
 
     @classmethod
     def region(cls, p: Mapping[str, np.ndarray], grow: np.ndarray) -> raster.Edges:
-        n = np.rint(p["n_sides"]).astype(np.int64) + 0 * grow.astype(np.int64)
+        n = np.rint(p["n_sides"]).astype(np.int64)
         if np.any(n < 3):
             raise ValueError(f"n_sides must be >= 3, got {int(n.min())}")
         apothem = p["radius"] * np.cos(np.pi / n) + grow
         r = apothem / np.cos(np.pi / n)
-        phi = (p["angle"] + 0 * grow)[:, None] + TAU * np.arange(int(n.max()))[None, :] / n[:, None]
+        phi = (p["angle"])[:, None] + TAU * np.arange(int(n.max()))[None, :] / n[:, None]
         return raster.polygon(r[:, None] * np.cos(phi), r[:, None] * np.sin(phi),
                               np.where(apothem > 0, n, 0))
 
@@ -197,7 +201,7 @@ class Ellipse(ShapeSimulator):
 
     @classmethod
     def region(cls, p: Mapping[str, np.ndarray], grow: np.ndarray) -> raster.Edges:
-        return raster.ellipse(p["a"] + grow, p["b"] + grow, p["angle"] + 0 * grow)
+        return raster.ellipse(p["a"] + grow, p["b"] + grow, p["angle"])
 
     def canonical_angle(self, p: Mapping[str, np.ndarray]) -> np.ndarray:
         return np.where(p["a"] == p["b"], 0.0, wrap(p["angle"], math.pi))
@@ -249,7 +253,7 @@ class Arc(ShapeSimulator):
 
     @classmethod
     def region(cls, p: Mapping[str, np.ndarray], grow: np.ndarray) -> raster.Edges:
-        r, t, start = p["radius"], p["thickness"], p["start"] + 0 * grow
+        r, t, start = p["radius"], p["thickness"], p["start"]
         span = np.mod(p["end"] - p["start"], TAU)
         span = np.where(span == 0, TAU, span)
         r_in = np.maximum(r - t / 2, 0.0)  # thickness > 2·radius: a pie slice
@@ -274,7 +278,7 @@ class Line(ShapeSimulator):
 
     @classmethod
     def region(cls, p: Mapping[str, np.ndarray], grow: np.ndarray) -> raster.Edges:
-        return _box(p["length"] / 2 + grow, p["thickness"] / 2 + grow, p["angle"] + 0 * grow)
+        return _box(p["length"] / 2 + grow, p["thickness"] / 2 + grow, p["angle"])
 
     def canonical_angle(self, p: Mapping[str, np.ndarray]) -> np.ndarray:
         return wrap(p["angle"], math.pi)
