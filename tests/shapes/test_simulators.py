@@ -119,3 +119,28 @@ def test_scene_with_chosen_kinds_and_aliasing():
                                config={"kinds": ["circle", "line"], "antialias": False})
     assert set(np.unique(batch.outputs["image"])) <= {0.0, 1.0}
     assert set(np.unique(batch.catalog["kind"])) <= {0, 1}
+
+
+def test_scene_masks_are_the_single_shape_images():
+    """Scenes draw with the shape classes' geometry: each mask is the single-shape image."""
+    batch = deepbench.simulate("shapes.scene", n=40, seed=9, n_objects=2,
+                               config={"height": 40, "width": 36, "masks": True, "filled": False,
+                                       "line_width": 1.5, "size_max": 12})
+    cat = batch.catalog
+    kinds = [KINDS[k] for k in cat["kind"]]
+    for i, kind in enumerate(kinds):
+        s, q, a = cat["size"][i], cat["aspect"][i], cat["angle"][i]
+        params = {"rectangle": {"width": 2 * s, "height": 2 * s * q, "angle": a},
+                  "polygon": {"radius": s, "n_sides": int(cat["n_sides"][i]), "angle": a},
+                  "ellipse": {"a": s, "b": s * q, "angle": a},
+                  "circle": {"radius": s},
+                  "line": {"length": 2 * s, "thickness": max(1.0, s / 4), "angle": a}}.get(kind)
+        if params is None:  # the arc's span is not in the catalogue
+            continue
+        config = {"height": 40, "width": 36}
+        if kind != "line":
+            params["line_width"], config["filled"] = 1.5, False
+        alone = deepbench.simulate(f"shapes.{kind}", n=1, config=config, cx=cat["x"][i] - 17.5,
+                                   cy=cat["y"][i] - 19.5, **params)
+        np.testing.assert_allclose(cat["mask"][i], alone.outputs["image"][0], atol=1e-6)
+        np.testing.assert_allclose(cat["area"][i], alone.truth["area"][0], rtol=1e-12)
