@@ -2,8 +2,11 @@
 
 The old package has our import name, so it is measured in a virtual environment of its own:
 
-    python3 -m venv /tmp/legacy-venv && /tmp/legacy-venv/bin/pip install deepbench==0.2.3
-    OMP_NUM_THREADS=1 /tmp/legacy-venv/bin/python benchmarks/legacy_deepbench.py
+    python3 -m venv legacy-venv && legacy-venv/bin/pip install deepbench==0.2.3
+    OMP_NUM_THREADS=1 legacy-venv/bin/python benchmarks/legacy_deepbench.py
+
+or, to measure it in the same run as the current package,
+``python benchmarks/throughput.py --legacy-python legacy-venv/bin/python``.
 
 Workload: 28×28 images, each a filled rectangle plus an arc (its documented example), aliased as
 the old package renders them, with Gaussian noise (level 0.6); per-image shape parameters are passed

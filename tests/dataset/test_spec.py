@@ -205,7 +205,7 @@ def test_the_largest_allowed_numbers_generate_finite_data(tmp_path):
     batch = deepbench.simulate("shapes.circle", n=4, seed=1,
                                cx={"dist": "uniform", "low": -1e100, "high": 1e100},
                                radius=4096)
-    assert np.isfinite(batch.outputs["image"]).all() and batch.outputs["image"].max() == 0
+    assert np.isfinite(batch.outputs["image"]).all() and batch.outputs["image"].max() <= 1e-6
     batch = deepbench.simulate("shapes.circle", n=4, seed=1, radius=4096,
                                cx={"dist": "uniform", "low": -1e15, "high": 1e15})
     assert np.isfinite(batch.outputs["image"]).all()

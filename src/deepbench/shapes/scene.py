@@ -2,14 +2,15 @@
 
 The number of objects per image is a parameter (``n_objects``, drawn in the ``params`` stage);
 each object's kind, position, size, aspect, rotation and (for polygons) side count are drawn in the
-``simulate`` stage. Objects are composited by taking the per-pixel maximum of their coverages, so
-pixels stay in [0, 1] and overlaps do not add.
+``simulate`` stage. Each object is drawn by its shape class's geometry (the same exact rasteriser as
+the single-shape simulators), and objects are composited by taking the per-pixel maximum of their
+coverages, so pixels stay in [0, 1] and overlaps do not add.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,16 @@ from deepbench.core.params import Output, Param, Setting
 from deepbench.core.simulator import SimResult, Simulator
 from deepbench.errors import Problem
 from deepbench.shapes import raster
-from deepbench.shapes.simulators import IMAGE_SETTINGS
+from deepbench.shapes.simulators import (
+    IMAGE_SETTINGS,
+    Arc,
+    Circle,
+    Ellipse,
+    Line,
+    Polygon,
+    Rectangle,
+    ShapeSimulator,
+)
 
 KINDS = ("rectangle", "polygon", "ellipse", "circle", "arc", "line")
 TAU = 2 * math.pi
@@ -28,6 +38,7 @@ class ShapeScene(Simulator):
     """k shapes on one canvas; catalogue rows give each object's kind, centre, size, box."""
 
     name = "shapes.scene"
+    version = 2
     summary = "several anti-aliased shapes on one canvas, with an object catalogue and masks"
     params = (Param("n_objects", 2, "", "number of shapes in the image", low=0, high=64,
                     kind="int"),)
@@ -80,22 +91,42 @@ class ShapeScene(Simulator):
             Output("aspect", (), "float64", "", "minor/major ratio in (0, 1]"),
             Output("angle", (), "float64", "rad", "rotation (arc: start angle)"),
             Output("n_sides", (), "int64", "", "polygon sides (0 for other kinds)"),
-            Output("area", (), "float64", "px^2", "analytic area of the filled shape"),
-            Output("bbox", (4,), "float64", "px", "x_min, y_min, x_max, y_max (tight)"),
+            Output("area", (), "float64", "px^2", "exact area of the drawn object (filled shape or "
+                   "outline band; lines are always filled), also where it leaves the image"),
+            Output("bbox", (4,), "float64", "px", "x_min, y_min, x_max, y_max of the drawn "
+                   "object (tight)"),
         ]
         if self.config["masks"]:
-            cols.append(Output("mask", self.shape, "float32", "", "the object's own coverage"))
+            cols.append(Output("mask", self.shape, "float32", "",
+                               "the object's own exact pixel coverage"))
         return tuple(cols)
 
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
+        counts = params["n_objects"].astype(np.int64)
+        objects = self._draw(counts, rng)
+        edges = self._edges(objects)
+        moved = edges.moved(objects["x"], objects["y"])
+        catalog = {"sample_index": objects["sample"],
+                   "kind": _kind_index(objects["kind"], self._kinds()),
+                   **{k: objects[k] for k in ("x", "y", "size", "aspect", "angle", "n_sides")},
+                   "area": edges.area(), "bbox": moved.bbox()}
+        if self.config["masks"]:
+            catalog["mask"] = np.empty((counts.sum(), *self.shape), dtype=np.float32)
+        image = _composite(moved, counts, objects["sample"], self.shape, self.config["antialias"],
+                           catalog.get("mask"))
+        return SimResult({"image": image}, {}, catalog)
+
+    def _kinds(self) -> np.ndarray:
+        return np.array([KINDS.index(k) for k in self.config["kinds"]])
+
+    def _draw(self, counts: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Every object's kind, centre, size, aspect, angle, side count and arc span, ordered by
+        sample, then slot."""
         h, w = self.shape
         cfg = self.config
-        counts = params["n_objects"].astype(np.int64)
-        b = counts.size
-        sample = np.repeat(np.arange(b), counts)  # objects ordered by sample, then slot
-        slot = np.arange(sample.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        sample = np.repeat(np.arange(counts.size), counts)
         r = sample.size
-        kinds = np.array([KINDS.index(k) for k in cfg["kinds"]])
+        kinds = self._kinds()
         kind = kinds[rng.integers(0, kinds.size, r)]
         m = cfg["margin"]
         x = rng.uniform(m - 0.5, w - 0.5 - m, r)
@@ -105,61 +136,62 @@ class ShapeScene(Simulator):
         angle = rng.uniform(0.0, TAU, r)
         n_sides = rng.integers(3, 9, r, endpoint=True)
         span = rng.uniform(math.pi / 2, 3 * math.pi / 2, r)
-
-        style = {"shape": self.shape, "antialias": cfg["antialias"]}
-        outline = {"filled": cfg["filled"], "line_width": cfg["line_width"]}
-        coverage = np.empty((r, h, w), dtype=np.float32) if cfg["masks"] else None
-        image = np.zeros((b, h, w), dtype=np.float32)
-        area = np.zeros(r)
-        bbox = np.zeros((r, 4))
-        n_sides = np.where(kind == KINDS.index("polygon"), n_sides, 0)
-        for k, name in enumerate(KINDS):
-            sel = np.flatnonzero(kind == k)
-            if sel.size == 0:
-                continue
-            xs, ys, s, q, a = x[sel], y[sel], size[sel], aspect[sel], angle[sel]
-            if name == "rectangle":
-                img = raster.render_rectangle(xs, ys, 2 * s, 2 * s * q, a, **style, **outline)
-                area[sel] = 4 * s * s * q
-                box = raster.bounding_box_rectangle(xs, ys, 2 * s, 2 * s * q, a)
-            elif name == "polygon":
-                ns = n_sides[sel]
-                img = raster.render_polygon(xs, ys, s, ns, a, **style, **outline)
-                area[sel] = raster.area_polygon(s, ns)
-                box = raster.bounding_box_polygon(xs, ys, s, ns, a)
-            elif name == "ellipse":
-                img = raster.render_ellipse(xs, ys, s, s * q, a, **style, **outline)
-                area[sel] = math.pi * s * s * q
-                box = raster.bounding_box_ellipse(xs, ys, s, s * q, a)
-            elif name == "circle":
-                img = raster.render_ellipse(xs, ys, s, s, np.zeros_like(s), **style, **outline)
-                area[sel] = math.pi * s * s
-                box = raster.bounding_box_ellipse(xs, ys, s, s, np.zeros_like(s))
-            elif name == "arc":
-                t = s * 0.5
-                end = a + span[sel]
-                img = raster.render_arc(xs, ys, s * 0.75, a, end, t, **style, **outline)
-                area[sel] = span[sel] * 0.75 * s * t
-                box = raster.bounding_box_arc(xs, ys, s * 0.75, t, a, end)
-            else:  # line
-                t = np.maximum(1.0, s / 4)
-                img = raster.render_line(xs, ys, 2 * s, a, t, **style)
-                area[sel] = 2 * s * t
-                box = raster.bounding_box_line(xs, ys, 2 * s, a, t)
-            bbox[sel] = np.stack(box, axis=-1)
-            if coverage is not None:
-                coverage[sel] = img
-            for j in np.unique(slot[sel]):  # within a slot each sample appears once
-                part = slot[sel] == j
-                idx = sample[sel[part]]
-                image[idx] = np.maximum(image[idx], img[part])
         uses_aspect = np.isin(kind, [KINDS.index("rectangle"), KINDS.index("ellipse")])
-        catalog = {"sample_index": sample, "kind": _kind_index(kind, kinds), "x": x, "y": y,
-                   "size": size, "aspect": np.where(uses_aspect, aspect, 1.0),
-            "angle": angle, "n_sides": n_sides, "area": area, "bbox": bbox}
-        if coverage is not None:
-            catalog["mask"] = coverage
-        return SimResult({"image": image}, {}, catalog)
+        return {"sample": sample, "kind": kind, "x": x, "y": y, "size": size,
+                "aspect": np.where(uses_aspect, aspect, 1.0), "angle": angle,
+                "n_sides": np.where(kind == KINDS.index("polygon"), n_sides, 0), "span": span}
+
+    def _edges(self, objects: Mapping[str, np.ndarray]) -> raster.Edges:
+        """All objects' boundaries at the origin, from the shape classes' own geometry."""
+        r = objects["kind"].size
+        line_width = None if self.config["filled"] else self.config["line_width"]
+        edges = raster.Edges(r)
+        for k, name in enumerate(KINDS):
+            sel = np.flatnonzero(objects["kind"] == k)
+            if sel.size:
+                params = SHAPE_PARAMS[name]({key: v[sel] for key, v in objects.items()})
+                width = None if name == "line" or line_width is None else np.full(sel.size, line_width)
+                edges = edges + SHAPES[name].drawn(params, width).relabel(sel, r)
+        return edges
+
+
+# Each kind's parameters from an object's scale ``size``, ``aspect`` (minor/major), ``angle``,
+# ``n_sides`` and arc ``span``; the geometry itself is the shape class's.
+SHAPES: dict[str, type[ShapeSimulator]] = {
+    "rectangle": Rectangle, "polygon": Polygon, "ellipse": Ellipse, "circle": Circle, "arc": Arc,
+    "line": Line}
+SHAPE_PARAMS: dict[str, Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]]] = {
+    "rectangle": lambda o: {"width": 2 * o["size"], "height": 2 * o["size"] * o["aspect"],
+                            "angle": o["angle"]},
+    "polygon": lambda o: {"radius": o["size"], "n_sides": o["n_sides"], "angle": o["angle"]},
+    "ellipse": lambda o: {"a": o["size"], "b": o["size"] * o["aspect"], "angle": o["angle"]},
+    "circle": lambda o: {"radius": o["size"]},
+    "arc": lambda o: {"radius": 0.75 * o["size"], "thickness": 0.5 * o["size"],
+                      "start": o["angle"], "end": o["angle"] + o["span"]},
+    "line": lambda o: {"length": 2 * o["size"], "thickness": np.maximum(1.0, o["size"] / 4),
+                       "angle": o["angle"]},
+}
+
+
+def _composite(edges: raster.Edges, counts: np.ndarray, sample: np.ndarray, shape: tuple[int, int],
+               antialias: bool, masks: np.ndarray | None) -> np.ndarray:
+    """Per-pixel maximum of each sample's object coverages (objects ordered by sample, then slot),
+    sub-batch by sub-batch; each object's coverage is also stored in ``masks`` when given."""
+    b = counts.size
+    image = np.zeros((b, *shape), dtype=np.float32)
+    same = int(counts[0]) if b and np.all(counts == counts[0]) else 0
+    slot = np.arange(sample.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    for o0, o1, cover in raster.blocks(edges, shape, antialias, align=max(same, 1)):
+        if masks is not None:
+            masks[o0:o1] = cover
+        if same:
+            np.max(cover.reshape(-1, same, *shape), axis=1, out=image[o0 // same: o1 // same])
+            continue
+        for j in np.unique(slot[o0:o1]):  # within a slot each sample appears once
+            rows = np.flatnonzero(slot[o0:o1] == j)
+            idx = sample[o0 + rows]
+            image[idx] = np.maximum(image[idx], cover[rows])
+    return image
 
 
 def _kind_index(kind: np.ndarray, kinds: np.ndarray) -> np.ndarray:
