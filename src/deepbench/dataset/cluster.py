@@ -2,7 +2,7 @@
 
 ``local`` or ``local:N`` starts a ``LocalCluster`` of N worker processes (default: one per CPU) on
 loopback, one thread each (Dask's nanny sets ``OMP_NUM_THREADS=1`` and friends in every worker), no
-dashboard. ``tcp://host:port`` (any ``scheme://`` Dask understands) uses a running scheduler; its
+dashboard (its HTTP endpoint on a random loopback port). ``tcp://host:port`` (any ``scheme://`` Dask understands) uses a running scheduler; its
 workers must see the output's directory at the same path (a shared file system). One task per spec
 chunk, at most ``in_flight`` per worker submitted at a time so memory stays flat, each retried on
 failure; a worker that dies has its tasks rescheduled by Dask. Tasks are pure and idempotent, so the
@@ -61,7 +61,7 @@ class DaskExecutor:
         if self.address == "local":
             self._cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1,
                                          processes=True, host="127.0.0.1",
-                                         dashboard_address=None, silence_logs=40)
+                                         dashboard_address="127.0.0.1:0", silence_logs=40)
             self._client = Client(self._cluster)
             return self
         try:

@@ -224,6 +224,9 @@ class Plan:
         size = draws.cls.size
         for o in self.outputs:
             arr = result.outputs[o.name]
+            if o.name not in sim.outputs and sel.size == size:  # one class fills the chunk
+                sim.outputs[o.name] = arr
+                continue
             if o.name not in sim.outputs:
                 sim.outputs[o.name] = np.zeros((size, *arr.shape[1:]), dtype=arr.dtype)
             sim.outputs[o.name][sel] = arr
