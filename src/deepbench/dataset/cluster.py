@@ -1,9 +1,10 @@
 """A Dask distributed executor: chunk tasks on a local cluster or on an existing scheduler.
 
 ``local`` or ``local:N`` starts a ``LocalCluster`` of N worker processes (default: one per CPU) on
-loopback, one thread each (Dask's nanny sets ``OMP_NUM_THREADS=1`` and friends in every worker), no
-dashboard (its HTTP endpoint on a random loopback port). ``tcp://host:port`` (any ``scheme://`` Dask understands) uses a running scheduler; its
-workers must see the output's directory at the same path (a shared file system). One task per spec
+loopback, one thread each (Dask's nanny sets ``OMP_NUM_THREADS=1`` and friends in every worker),
+its HTTP endpoint on a random loopback port (no dashboard unless bokeh is installed).
+``tcp://host:port`` (any ``scheme://`` Dask understands) uses a running scheduler; its workers must
+see the output's directory at the same path (a shared file system). One task per spec
 chunk, at most ``in_flight`` per worker submitted at a time so memory stays flat, each retried on
 failure; a worker that dies has its tasks rescheduled by Dask. Tasks are pure and idempotent, so the
 dataset is byte-identical to an in-process run.
