@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from reference import (gaussian, moffat, pixel_dblquad, pixel_polygon, polygon_flux, sersic,
+from astro_reference import (gaussian, moffat, pixel_dblquad, pixel_polygon, polygon_flux, sersic,
                        stamp_polygon)
 from scipy.special import erf
 
