@@ -14,7 +14,7 @@ computed in three nested parts:
    2^{−ℓ}; the twelve not touching the vertex nearest the centre are integrated with the 4 × 4 rule
    (the centre is at least half a cell away from each), the other four are refined at level ℓ + 1.
    The last level integrates all sixteen. Smooth profiles (Gaussian, Moffat) use one level; a
-   cusped Sérsic uses as many as make the innermost block hold < 1e-6 of the flux (per sample, so
+   cusped Sérsic uses as many as make the innermost block hold < 1e-5 of the flux (per sample, so
    a sample's pixels never depend on the rest of its batch).
 
 Offsets from the centre are formed in float64 and evaluated in float32; the refined cells are
@@ -34,7 +34,7 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(4)
 NODES = _NODES / 2.0                                    # on (−½, ½)
 W2 = np.outer(_WEIGHTS, _WEIGHTS) / 4.0                 # 4 × 4 product weights, sum 1
 MAX_LEVELS = 24
-CUSP_TOL = 1e-6
+CUSP_TOL = 1e-5
 BOX = 10
 
 _C2 = -17.0 / 5760.0

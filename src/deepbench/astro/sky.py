@@ -37,6 +37,7 @@ from deepbench.core.simulator import SimResult, Simulator
 from deepbench.errors import Problem
 
 STAR, GALAXY = 0, 1
+BLOCK = 64  # images drawn together
 
 
 class Sky(Simulator):
@@ -140,17 +141,43 @@ class Sky(Simulator):
         h, w = self.shape
         cat = self._draw_objects(params, rng)
         b = params["sky"].size
-        stamps, origins = self._stamps(cat)
-        flat, values, in_image = _placement(stamps, origins, cat["sample_index"], self.shape)
-        canvas = np.bincount(flat, weights=values, minlength=b * h * w).reshape(b, h, w).astype(
-            np.float64, copy=False)  # (int64 when there are no objects at all)
-        canvas += params["sky"][:, None, None]
-        cat["flux_in_image"] = in_image
-        cat["bbox"] = _bbox(origins, stamps.shape[-1], self.shape)
-        outputs = {"image": canvas.astype(np.float32)}
-        if self.config["segmentation"]:
-            outputs["segmentation"] = self._segment(flat, values, cat, b)
+        canvas = np.empty((b, h, w), dtype=np.float32)
+        seg = np.zeros((b, h, w), dtype=np.int32) if self.config["segmentation"] else None
+        cat["flux_in_image"] = np.zeros(cat["x"].size)
+        cat["bbox"] = np.zeros((cat["x"].size, 4))
+        bounds = np.searchsorted(cat["sample_index"], np.arange(0, b + BLOCK, BLOCK))
+        kern = self.psf_kernel()
+        for k, start in enumerate(range(0, b, BLOCK)):   # blocks of images bound the memory
+            stop = min(start + BLOCK, b)
+            rows = slice(bounds[k], bounds[k + 1])
+            part = {key: v[rows] for key, v in cat.items()}
+            part["sample_index"] = part["sample_index"] - start
+            self._draw_block(part, kern, canvas[start:stop],
+                             None if seg is None else seg[start:stop])
+            cat["flux_in_image"][rows], cat["bbox"][rows] = part["flux_in_image"], part["bbox"]
+        canvas += params["sky"].astype(np.float32)[:, None, None]
+        outputs = {"image": canvas}
+        if seg is not None:
+            outputs["segmentation"] = seg
         return SimResult(outputs, {}, cat)
+
+    def _draw_block(self, cat: dict[str, np.ndarray], kern: np.ndarray, canvas: np.ndarray,
+                    seg: np.ndarray | None) -> None:
+        """Draw the objects ``cat`` (sample_index relative to the block) onto ``canvas``."""
+        b, h, w = canvas.shape
+        flat, values, obj = [], [], []
+        for stamps, origins, sel in self._stamps(cat, kern):
+            f, v, in_image = _placement(stamps, origins, cat["sample_index"][sel], self.shape)
+            flat.append(f)
+            values.append(v)
+            obj.append(np.repeat(sel, stamps.shape[1] * stamps.shape[2]))
+            cat["flux_in_image"][sel] = in_image
+            cat["bbox"][sel] = _bbox(origins, stamps.shape[-1], self.shape)
+        flat_all, values_all = np.concatenate(flat), np.concatenate(values)
+        canvas[...] = np.bincount(flat_all, weights=values_all, minlength=b * h * w).reshape(
+            b, h, w)
+        if seg is not None:
+            seg[...] = self._segment(flat_all, values_all, np.concatenate(obj), cat, b)
 
     def _draw_objects(self, params: Mapping[str, np.ndarray], rng: np.random.Generator
                       ) -> dict[str, np.ndarray]:
@@ -190,46 +217,48 @@ class Sky(Simulator):
                       (k, k))[0]
         return (kern / kern.sum(dtype=np.float64)).astype(np.float32)
 
-    def _stamps(self, cat: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Every object's stamp, flux included (float32 (R, T, T)), and its origin (R, 2) (x, y)."""
+    def _stamps(self, cat: dict[str, np.ndarray], kern: np.ndarray
+                ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Stars, then galaxies: stamps with flux (float32 (R, T, T)), their origins (R, 2) (x, y)
+        and the catalogue rows they belong to."""
         cfg = self.config
         s = cfg["stamp_px"]
-        kern = self.psf_kernel()
         half = kern.shape[0] // 2
-        t = s + 2 * half                                  # galaxy stamp after the convolution
-        r = cat["x"].size
         origin = np.stack([np.rint(cat["x"]) - s // 2, np.rint(cat["y"]) - s // 2], axis=1)
         local_x, local_y = cat["x"] - origin[:, 0], cat["y"] - origin[:, 1]
-        stamps = np.zeros((r, t, t), dtype=np.float32)
+        out = []
         star = np.flatnonzero(cat["kind"] == STAR)
         gal = np.flatnonzero(cat["kind"] == GALAXY)
         if star.size:
             fwhm = np.full(star.size, cfg["psf_fwhm"])
             prof = Profile(cfg["psf"], {"fwhm": fwhm, "beta": np.full(star.size, cfg["psf_beta"])})
             zero = np.zeros(star.size)
-            stamps[star, half:half + s, half:half + s] = render(
-                prof, local_x[star], local_y[star], zero, zero, (s, s))
+            img = render(prof, local_x[star], local_y[star], zero, zero, (s, s))
+            img *= cat["flux"][star].astype(np.float32)[:, None, None]
+            out.append((img, origin[star].astype(np.int64), star))
         if gal.size:
             prof = Profile("sersic", {"n": cat["sersic_index"][gal], "r_half": cat["r_half"][gal]})
             img = render(prof, local_x[gal], local_y[gal], cat["g1"][gal], cat["g2"][gal], (s, s))
-            stamps[gal] = convolve(img, kern)
-        stamps *= cat["flux"].astype(np.float32)[:, None, None]
-        return stamps, (origin - half).astype(np.int64)
+            img = convolve(img, kern)
+            img *= cat["flux"][gal].astype(np.float32)[:, None, None]
+            out.append((img, (origin[gal] - half).astype(np.int64), gal))
+        if not out:
+            out.append((np.zeros((0, s, s), np.float32), np.zeros((0, 2), np.int64),
+                        np.zeros(0, np.int64)))
+        return out
 
-    def _segment(self, flat: np.ndarray, values: np.ndarray, cat: dict[str, np.ndarray], b: int
-                 ) -> np.ndarray:
+    def _segment(self, flat: np.ndarray, values: np.ndarray, obj: np.ndarray,
+                 cat: dict[str, np.ndarray], b: int) -> np.ndarray:
         h, w = self.shape
-        obj = np.repeat(np.arange(cat["x"].size), flat.size // max(cat["x"].size, 1))
         keep = values > self.config["seg_threshold"]
         flat, values, obj = flat[keep], values[keep], obj[keep]
         order = np.lexsort((values, flat))             # by pixel, then by contribution
-        last = np.r_[flat[order][1:] != flat[order][:-1], True]
+        last = np.r_[flat[order][1:] != flat[order][:-1], True] if order.size else order
         winner = order[last]
-        first = np.r_[0, np.flatnonzero(np.diff(cat["sample_index"])) + 1]
-        slot = np.arange(cat["x"].size) - np.repeat(
-            first, np.diff(np.r_[first, cat["x"].size]))
+        sample = cat["sample_index"]
+        first = np.searchsorted(sample, sample)        # the image's first catalogue row
         seg = np.zeros(b * h * w, dtype=np.int32)
-        seg[flat[winner]] = slot[obj[winner]] + 1
+        seg[flat[winner]] = obj[winner] - first[obj[winner]] + 1
         return seg.reshape(b, h, w)
 
 
@@ -256,9 +285,9 @@ def _placement(stamps: np.ndarray, origins: np.ndarray, sample: np.ndarray,
     cols = origins[:, 0, None] + np.arange(t)[None, :]
     inside = ((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :]
     flat = (sample[:, None, None] * (h * w) + rows[:, :, None] * w + cols[:, None, :])
-    values = np.where(inside, stamps, 0.0).astype(np.float64)
+    values = np.where(inside, stamps, np.float32(0.0))
     flat = np.where(inside, flat, 0)
-    in_image = values.reshape(r, t * t).sum(axis=1)
+    in_image = values.reshape(r, t * t).sum(axis=1, dtype=np.float64)
     return flat.ravel(), values.ravel(), in_image
 
 
