@@ -88,7 +88,7 @@ def _point_sampled_sersic(n: int, rng) -> object:  # type: ignore[no-untyped-def
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--case", choices=sorted(CASES))
-    ap.add_argument("-n", type=int, default=2048)
+    ap.add_argument("-n", type=int, help="samples per chunk (default 2048; 512 for sky128)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -97,7 +97,8 @@ def main() -> None:
         return
     for name in [args.case] if args.case else list(CASES):
         print(f"# {LABEL[name]}", flush=True)
-        subprocess.run([sys.executable, __file__, "--inner", "--case", name, "-n", str(args.n),
+        n = args.n or (512 if name == "sky128" else 2048)
+        subprocess.run([sys.executable, __file__, "--inner", "--case", name, "-n", str(n),
                         "--repeats", str(args.repeats)], check=True)
 
 

@@ -75,7 +75,11 @@ def render(profile: Profile, x0: np.ndarray, y0: np.ndarray, g1: np.ndarray, g2:
     return out
 
 
-def _filtered(p: Profile, x0: np.ndarray, y0: np.ndarray, abc, shape) -> np.ndarray:  # type: ignore[no-untyped-def]
+Form = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _filtered(p: Profile, x0: np.ndarray, y0: np.ndarray, abc: Form, shape: tuple[int, int]
+              ) -> np.ndarray:
     """Part 1: values at the centres of an (H + 4, W + 4) grid, filtered to pixel integrals."""
     h, w = shape
     n, hh, ww = len(x0), h + 4, w + 4
@@ -172,7 +176,8 @@ def _level_axis(x0: np.ndarray, nlev: int):  # type: ignore[no-untyped-def]
     return centres - x0, inner, centres > v[0]
 
 
-def _cusp(img: np.ndarray, p: Profile, x0, y0, abc, levels: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+def _cusp(img: np.ndarray, p: Profile, x0: np.ndarray, y0: np.ndarray, abc: Form,
+          levels: np.ndarray) -> None:
     """Part 3: nested refinement of the 2 × 2 pixels around the corner nearest the centre."""
     n, h, w = img.shape
     nlev = int(levels.max())

@@ -132,8 +132,8 @@ class Sky(Simulator):
             Output("sersic_index", (), "float64", "", "Sérsic index (0: star)"),
             Output("g1", (), "float64", "", "reduced shear g1 (0: star)"),
             Output("g2", (), "float64", "", "reduced shear g2 (0: star)"),
-            Output("bbox", (4,), "float64", "px", "x_min, y_min, x_max, y_max of the pixels the "
-                   "object's stamp covers inside the image (pixel edges)"),
+            Output("bbox", (4,), "float64", "px", "x_min, y_min, x_max, y_max: centre ± (1.5 PSF "
+                   "FWHM for a star; 2 r_half/√q + FWHM for a galaxy), clipped to the image"),
         )
 
     # -- the physics ---------------------------------------------------------------------------------
@@ -144,7 +144,6 @@ class Sky(Simulator):
         canvas = np.empty((b, h, w), dtype=np.float32)
         seg = np.zeros((b, h, w), dtype=np.int32) if self.config["segmentation"] else None
         cat["flux_in_image"] = np.zeros(cat["x"].size)
-        cat["bbox"] = np.zeros((cat["x"].size, 4))
         bounds = np.searchsorted(cat["sample_index"], np.arange(0, b + BLOCK, BLOCK))
         kern = self.psf_kernel()
         for k, start in enumerate(range(0, b, BLOCK)):   # blocks of images bound the memory
@@ -154,8 +153,9 @@ class Sky(Simulator):
             part["sample_index"] = part["sample_index"] - start
             self._draw_block(part, kern, canvas[start:stop],
                              None if seg is None else seg[start:stop])
-            cat["flux_in_image"][rows], cat["bbox"][rows] = part["flux_in_image"], part["bbox"]
+            cat["flux_in_image"][rows] = part["flux_in_image"]
         canvas += params["sky"].astype(np.float32)[:, None, None]
+        cat["bbox"] = self._bbox(cat)
         outputs = {"image": canvas}
         if seg is not None:
             outputs["segmentation"] = seg
@@ -172,7 +172,6 @@ class Sky(Simulator):
             values.append(v)
             obj.append(np.repeat(sel, stamps.shape[1] * stamps.shape[2]))
             cat["flux_in_image"][sel] = in_image
-            cat["bbox"][sel] = _bbox(origins, stamps.shape[-1], self.shape)
         flat_all, values_all = np.concatenate(flat), np.concatenate(values)
         canvas[...] = np.bincount(flat_all, weights=values_all, minlength=b * h * w).reshape(
             b, h, w)
@@ -247,6 +246,17 @@ class Sky(Simulator):
                         np.zeros(0, np.int64)))
         return out
 
+    def _bbox(self, cat: dict[str, np.ndarray]) -> np.ndarray:
+        """Centre ± (1.5 FWHM for a star; 2 r_half/√q + FWHM for a galaxy), clipped to the image."""
+        h, w = self.shape
+        fwhm = self.config["psf_fwhm"]
+        g = np.hypot(cat["g1"], cat["g2"])
+        major = cat["r_half"] * np.sqrt((1 + g) / (1 - g))
+        half = np.where(cat["kind"] == STAR, 1.5 * fwhm, 2 * major + fwhm)
+        return np.stack([np.clip(cat["x"] - half, -0.5, w - 0.5), np.clip(cat["y"] - half, -0.5, h - 0.5),
+                         np.clip(cat["x"] + half, -0.5, w - 0.5), np.clip(cat["y"] + half, -0.5, h - 0.5)],
+                        axis=1)
+
     def _segment(self, flat: np.ndarray, values: np.ndarray, obj: np.ndarray,
                  cat: dict[str, np.ndarray], b: int) -> np.ndarray:
         h, w = self.shape
@@ -291,10 +301,3 @@ def _placement(stamps: np.ndarray, origins: np.ndarray, sample: np.ndarray,
     return flat.ravel(), values.ravel(), in_image
 
 
-def _bbox(origins: np.ndarray, t: int, shape: tuple[int, int]) -> np.ndarray:
-    h, w = shape
-    x0 = np.clip(origins[:, 0], 0, w) - 0.5
-    y0 = np.clip(origins[:, 1], 0, h) - 0.5
-    x1 = np.clip(origins[:, 0] + t, 0, w) - 0.5
-    y1 = np.clip(origins[:, 1] + t, 0, h) - 0.5
-    return np.stack([x0, y0, x1, y1], axis=1).astype(np.float64)
