@@ -96,6 +96,7 @@ def _filtered(p: Profile, x0: np.ndarray, y0: np.ndarray, abc: Form, shape: tupl
     v[:, 2] = 1.0
     f = p(np.matmul(u, v)).ravel()
     t = np.empty_like(f)
+    t[:2] = t[-2:] = 0.0  # never written by the x pass; read (and discarded) by the y pass
     _filter_flat(f, t, 1)
     _filter_flat(t, f, ww)
     return f.reshape(n, hh, ww)[:, 2:-2, 2:-2]
