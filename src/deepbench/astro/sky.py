@@ -170,7 +170,8 @@ class Sky(Simulator):
             f, v, in_image = _placement(stamps, origins, cat["sample_index"][sel], self.shape)
             flat.append(f)
             values.append(v)
-            obj.append(np.repeat(sel, stamps.shape[1] * stamps.shape[2]))
+            if seg is not None:
+                obj.append(np.repeat(sel, stamps.shape[1] * stamps.shape[2]))
             cat["flux_in_image"][sel] = in_image
         flat_all, values_all = np.concatenate(flat), np.concatenate(values)
         canvas[...] = np.bincount(flat_all, weights=values_all, minlength=b * h * w).reshape(
