@@ -35,9 +35,11 @@ CASES = {
                "params": {"n_stars": 3, "n_galaxies": 2, "sky": 200.0},
                "obs_noise": {"image": {"kind": "poisson_gaussian", "gain": 2.0, "sigma": 5.0}}},
 }
+CASES["sky128_clean"] = {k: v for k, v in CASES["sky128"].items() if k != "obs_noise"}
 LABEL = {"sersic64": "64×64 Sérsic (n 0.5–6, r_half 1–8 px, sheared), pixel-integrated",
          "moffat64": "64×64 Moffat star (FWHM 1.5–6 px), pixel-integrated",
-         "sky128": "128×128 sky: 3 stars + 2 galaxies, Moffat PSF, sky, exact Poisson + read noise"}
+         "sky128": "128×128 sky: 3 stars + 2 galaxies, Moffat PSF, sky, exact Poisson + read noise",
+         "sky128_clean": "the same sky scenes without observation noise"}
 
 
 def _best(fn, repeats: int) -> float:
@@ -88,7 +90,7 @@ def _point_sampled_sersic(n: int, rng) -> object:  # type: ignore[no-untyped-def
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--case", choices=sorted(CASES))
-    ap.add_argument("-n", type=int, help="samples per chunk (default 2048; 512 for sky128)")
+    ap.add_argument("-n", type=int, help="samples per chunk (default 2048; 512 for the sky)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -97,7 +99,7 @@ def main() -> None:
         return
     for name in [args.case] if args.case else list(CASES):
         print(f"# {LABEL[name]}", flush=True)
-        n = args.n or (512 if name == "sky128" else 2048)
+        n = args.n or (512 if name.startswith("sky") else 2048)
         subprocess.run([sys.executable, __file__, "--inner", "--case", name, "-n", str(n),
                         "--repeats", str(args.repeats)], check=True)
 
