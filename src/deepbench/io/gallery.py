@@ -48,6 +48,8 @@ def gallery(path: str | Path, out: str | Path, *, count: int = 16, output: str |
         images = data[:k]
         if images.ndim == 4:
             images = images[:, 0]
+        if data.attrs.get("unit") in ASTRO_UNITS:
+            images = asinh_stretch(images)
         labels = {n: d[:k] for n, d in ds.labels.items()}
         names = ds.class_names
         objects = [ds.objects(i) for i in range(k)] if ds.catalog else None
@@ -70,6 +72,20 @@ def gallery(path: str | Path, out: str | Path, *, count: int = 16, output: str |
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+ASTRO_UNITS = ("counts", "e-", "ADU")
+
+
+def asinh_stretch(images: np.ndarray) -> np.ndarray:
+    """Astronomical display stretch (Lupton et al. 1999): asinh((I − sky) / (3σ)) per image, with
+    the sky the median and σ the MAD-estimated noise (or 1e-3 of the peak for noise-free images)."""
+    x = images.astype(np.float64)
+    sky = np.median(x, axis=(1, 2), keepdims=True)
+    sigma = 1.4826 * np.median(np.abs(x - sky), axis=(1, 2), keepdims=True)
+    peak = np.max(x - sky, axis=(1, 2), keepdims=True)
+    scale = np.maximum(sigma, 1e-3 * np.maximum(peak, 1e-30))
+    return np.arcsinh((x - sky) / (3 * scale))
 
 
 def _title(i: int, labels: dict[str, np.ndarray], names: list[str]) -> str:

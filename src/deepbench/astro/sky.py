@@ -1,0 +1,304 @@
+"""``scenes.sky``: stars and Sérsic galaxies seen through a PSF on a sky background, with a catalogue.
+
+Generative process per image (counts, positions and shapes drawn in the ``simulate`` stage):
+
+1. the numbers of stars and galaxies are the parameters ``n_stars`` and ``n_galaxies`` (rounded),
+   or Poisson draws with those means (``config.counts: poisson``);
+2. positions are uniform over the image; star and galaxy fluxes log-uniform in their configured
+   ranges; galaxies get a Sérsic index, half-light radius (uniform), axis ratio (uniform in
+   [q_min, 1]) and a uniform position angle;
+3. each object is drawn on its own stamp of ``stamp_px`` × ``stamp_px`` pixels around its nearest
+   pixel, as exact pixel integrals (:mod:`deepbench.astro.render`). A star is the pixel-integrated
+   PSF itself; a galaxy stamp is convolved with the PSF kernel (the pixel-integrated PSF on
+   ±4 FWHM, normalised to unit sum) by batched real FFTs, so galaxy images carry one extra
+   pixel-box blur (1/12 px² in each second moment) that stars do not;
+4. stamps are added onto the canvas, clipped at its edges; the sky level (counts per pixel) is
+   added everywhere. This is the noise-free image (``clean/image`` when noise is configured).
+
+Shot noise and read noise are observation noise (``obs_noise: {image: {kind: poisson_gaussian,
+gain: …, sigma: …}}``): counts × gain electrons are Poisson-drawn exactly, divided by the gain, and
+Gaussian read noise is added. Light beyond a stamp is not drawn; the catalogue says exactly what
+the image holds: ``flux`` is each object's total flux, ``flux_in_image`` the sum of its own
+noise-free contribution to the image's pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from deepbench.astro.profiles import Profile, g_from_q_angle
+from deepbench.astro.render import render
+from deepbench.core.params import Output, Param, Setting
+from deepbench.core.simulator import SimResult, Simulator
+from deepbench.errors import Problem
+
+STAR, GALAXY = 0, 1
+BLOCK = 64  # images drawn together
+
+
+class Sky(Simulator):
+    """Stars and galaxies through a PSF on a sky background; per-object catalogue."""
+
+    name = "scenes.sky"
+    summary = "sky image: stars and Sérsic galaxies, PSF, sky background, catalogue (+ segmentation)"
+    params = (
+        Param("n_stars", 3, "", "number of stars (the Poisson mean with config.counts: poisson)",
+              low=0, high=1000),
+        Param("n_galaxies", 2, "", "number of galaxies (the Poisson mean with config.counts: "
+              "poisson)", low=0, high=1000),
+        Param("sky", 100.0, "counts", "sky background per pixel (counts, i.e. ADU)", low=0.0,
+              high=1e9),
+    )
+    settings = (
+        Setting("height", 128, "image height in pixels (rows)", int, low=8, high=8192, unit="px"),
+        Setting("width", 128, "image width in pixels (columns)", int, low=8, high=8192, unit="px"),
+        Setting("counts", "fixed", "fixed: n_stars, n_galaxies rounded; poisson: Poisson draws "
+                "with those means (simulate stage)", str, choices=("fixed", "poisson")),
+        Setting("psf", "moffat", "PSF profile: moffat or gaussian", str,
+                choices=("moffat", "gaussian")),
+        Setting("psf_fwhm", 3.0, "PSF full width at half maximum", float, low=0.5, high=8192,
+                unit="px"),
+        Setting("psf_beta", 3.5, "Moffat index β of the PSF (> 1)", float, low=1.000001,
+                high=100),
+        Setting("stamp_px", 32, "side of each object's stamp (even); light beyond it is not drawn",
+                int, low=8, high=1024, unit="px"),
+        Setting("star_flux", (1e2, 1e5), "star fluxes, log-uniform in [low, high]", tuple,
+                unit="counts"),
+        Setting("galaxy_flux", (3e2, 3e5), "galaxy fluxes, log-uniform in [low, high]", tuple,
+                unit="counts"),
+        Setting("r_half", (1.0, 5.0), "galaxy half-light radii (circularised), uniform", tuple,
+                unit="px"),
+        Setting("sersic_index", (0.5, 4.0), "galaxy Sérsic indices, uniform in [0.3, 8]", tuple),
+        Setting("q_min", 0.3, "smallest galaxy axis ratio b/a (uniform in [q_min, 1])", float,
+                low=0.05, high=1.0),
+        Setting("segmentation", False, "also output a segmentation map: per pixel the 1-based slot "
+                "of the object contributing most flux, 0 where none contributes > seg_threshold",
+                bool),
+        Setting("seg_threshold", 1.0, "smallest contribution that claims a pixel", float, low=0.0,
+                high=1e12, unit="counts"),
+    )
+
+    # -- declaration --------------------------------------------------------------------------------
+    def check_config(self, config: Mapping[str, Any], path: str) -> list[Problem]:
+        problems = []
+        side = min(config["height"], config["width"])
+        if config["psf_fwhm"] > side:
+            problems.append(Problem(f"{path}.psf_fwhm", config["psf_fwhm"],
+                                    f"a PSF no wider than the image ({side} px)"))
+        if config["stamp_px"] % 2:
+            problems.append(Problem(f"{path}.stamp_px", config["stamp_px"], "an even number"))
+        ranges = {"star_flux": (0.0, math.inf, True), "galaxy_flux": (0.0, math.inf, True),
+                  "r_half": (0.05, 4096.0, False), "sersic_index": (0.3, 8.0, False)}
+        for key, (lo, hi, positive) in ranges.items():
+            v = config[key]
+            ok = (len(v) == 2 and all(isinstance(x, int | float) for x in v) and lo <= v[0] <= v[1]
+                  <= hi and (not positive or v[0] > 0))
+            if not ok:
+                what = f"[low, high] with {'0 < ' if positive else f'{lo} <= '}low <= high"
+                problems.append(Problem(f"{path}.{key}", list(v),
+                                        what + ("" if math.isinf(hi) else f" <= {hi}")))
+        return problems
+
+    @property
+    def stochastic(self) -> bool:
+        return True
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.config["height"], self.config["width"])
+
+    def outputs(self) -> tuple[Output, ...]:
+        out = [Output("image", self.shape, "float32", "counts",
+                      "pixel-integrated stars and galaxies through the PSF, plus the sky")]
+        if self.config["segmentation"]:
+            out.append(Output("segmentation", self.shape, "int32", "",
+                              "1-based slot of the object contributing most to the pixel "
+                              "(catalogue row order within the image); 0: none", noisy=False))
+        return tuple(out)
+
+    def catalog_columns(self) -> tuple[Output, ...]:
+        return (
+            Output("kind", (), "int64", "", "0 star, 1 galaxy"),
+            Output("x", (), "float64", "px", "centre x in pixel coordinates (column)"),
+            Output("y", (), "float64", "px", "centre y in pixel coordinates (row)"),
+            Output("flux", (), "float64", "counts", "total flux over the whole plane"),
+            Output("flux_in_image", (), "float64", "counts",
+                   "sum of the object's own noise-free contribution to the image"),
+            Output("r_half", (), "float64", "px", "half-light radius before the PSF (0: star)"),
+            Output("sersic_index", (), "float64", "", "Sérsic index (0: star)"),
+            Output("g1", (), "float64", "", "reduced shear g1 (0: star)"),
+            Output("g2", (), "float64", "", "reduced shear g2 (0: star)"),
+            Output("bbox", (4,), "float64", "px", "x_min, y_min, x_max, y_max: centre ± (1.5 PSF "
+                   "FWHM for a star; 2 r_half/√q + FWHM for a galaxy), clipped to the image"),
+        )
+
+    # -- the physics ---------------------------------------------------------------------------------
+    def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
+        h, w = self.shape
+        cat = self._draw_objects(params, rng)
+        b = params["sky"].size
+        canvas = np.empty((b, h, w), dtype=np.float32)
+        seg = np.zeros((b, h, w), dtype=np.int32) if self.config["segmentation"] else None
+        cat["flux_in_image"] = np.zeros(cat["x"].size)
+        bounds = np.searchsorted(cat["sample_index"], np.arange(0, b + BLOCK, BLOCK))
+        kern = self.psf_kernel()
+        for k, start in enumerate(range(0, b, BLOCK)):   # blocks of images bound the memory
+            stop = min(start + BLOCK, b)
+            rows = slice(bounds[k], bounds[k + 1])
+            part = {key: v[rows] for key, v in cat.items()}
+            part["sample_index"] = part["sample_index"] - start
+            self._draw_block(part, kern, canvas[start:stop],
+                             None if seg is None else seg[start:stop])
+            cat["flux_in_image"][rows] = part["flux_in_image"]
+        canvas += params["sky"].astype(np.float32)[:, None, None]
+        cat["bbox"] = self._bbox(cat)
+        outputs = {"image": canvas}
+        if seg is not None:
+            outputs["segmentation"] = seg
+        return SimResult(outputs, {}, cat)
+
+    def _draw_block(self, cat: dict[str, np.ndarray], kern: np.ndarray, canvas: np.ndarray,
+                    seg: np.ndarray | None) -> None:
+        """Draw the objects ``cat`` (sample_index relative to the block) onto ``canvas``."""
+        b, h, w = canvas.shape
+        flat, values, obj = [], [], []
+        for stamps, origins, sel in self._stamps(cat, kern):
+            f, v, in_image = _placement(stamps, origins, cat["sample_index"][sel], self.shape)
+            flat.append(f)
+            values.append(v)
+            if seg is not None:
+                obj.append(np.repeat(sel, stamps.shape[1] * stamps.shape[2]))
+            cat["flux_in_image"][sel] = in_image
+        flat_all, values_all = np.concatenate(flat), np.concatenate(values)
+        canvas[...] = np.bincount(flat_all, weights=values_all, minlength=b * h * w).reshape(
+            b, h, w)
+        if seg is not None:
+            seg[...] = self._segment(flat_all, values_all, np.concatenate(obj), cat, b)
+
+    def _draw_objects(self, params: Mapping[str, np.ndarray], rng: np.random.Generator
+                      ) -> dict[str, np.ndarray]:
+        cfg = self.config
+        h, w = self.shape
+        if cfg["counts"] == "poisson":
+            n_star, n_gal = rng.poisson(params["n_stars"]), rng.poisson(params["n_galaxies"])
+        else:
+            n_star = np.rint(params["n_stars"]).astype(np.int64)
+            n_gal = np.rint(params["n_galaxies"]).astype(np.int64)
+        counts = n_star + n_gal
+        sample = np.repeat(np.arange(counts.size), counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        slot = np.arange(sample.size) - first
+        kind = np.where(slot < n_star[sample], STAR, GALAXY)
+        r = sample.size
+        x, y = rng.uniform(-0.5, w - 0.5, r), rng.uniform(-0.5, h - 0.5, r)
+        lo = np.where(kind == STAR, cfg["star_flux"][0], cfg["galaxy_flux"][0])
+        hi = np.where(kind == STAR, cfg["star_flux"][1], cfg["galaxy_flux"][1])
+        flux = np.exp(rng.uniform(np.log(lo), np.log(hi)))
+        gal = kind == GALAXY
+        r_half = np.where(gal, rng.uniform(*cfg["r_half"], r), 0.0)
+        n = np.where(gal, rng.uniform(*cfg["sersic_index"], r), 0.0)
+        g1, g2 = g_from_q_angle(rng.uniform(cfg["q_min"], 1.0, r), rng.uniform(0, math.pi, r))
+        return {"sample_index": sample, "kind": kind.astype(np.int64), "x": x, "y": y,
+                "flux": flux, "r_half": r_half, "sersic_index": n, "g1": np.where(gal, g1, 0.0),
+                "g2": np.where(gal, g2, 0.0)}
+
+    def psf_kernel(self) -> np.ndarray:
+        """The PSF kernel (float32 (K, K), K odd, centred, unit sum): the pixel-integrated PSF."""
+        cfg = self.config
+        half = min(math.ceil(4 * cfg["psf_fwhm"]), max(self.shape))
+        k = 2 * half + 1
+        one = np.zeros(1)
+        kern = render(Profile(cfg["psf"], {"fwhm": one + cfg["psf_fwhm"], "beta": one
+                                           + cfg["psf_beta"]}), one + half, one + half, one, one,
+                      (k, k))[0]
+        return (kern / kern.sum(dtype=np.float64)).astype(np.float32)
+
+    def _stamps(self, cat: dict[str, np.ndarray], kern: np.ndarray
+                ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Stars, then galaxies: stamps with flux (float32 (R, T, T)), their origins (R, 2) (x, y)
+        and the catalogue rows they belong to."""
+        cfg = self.config
+        s = cfg["stamp_px"]
+        half = kern.shape[0] // 2
+        origin = np.stack([np.rint(cat["x"]) - s // 2, np.rint(cat["y"]) - s // 2], axis=1)
+        local_x, local_y = cat["x"] - origin[:, 0], cat["y"] - origin[:, 1]
+        out = []
+        star = np.flatnonzero(cat["kind"] == STAR)
+        gal = np.flatnonzero(cat["kind"] == GALAXY)
+        if star.size:
+            fwhm = np.full(star.size, cfg["psf_fwhm"])
+            prof = Profile(cfg["psf"], {"fwhm": fwhm, "beta": np.full(star.size, cfg["psf_beta"])})
+            zero = np.zeros(star.size)
+            img = render(prof, local_x[star], local_y[star], zero, zero, (s, s))
+            img *= cat["flux"][star].astype(np.float32)[:, None, None]
+            out.append((img, origin[star].astype(np.int64), star))
+        if gal.size:
+            prof = Profile("sersic", {"n": cat["sersic_index"][gal], "r_half": cat["r_half"][gal]})
+            img = render(prof, local_x[gal], local_y[gal], cat["g1"][gal], cat["g2"][gal], (s, s))
+            img = convolve(img, kern)
+            img *= cat["flux"][gal].astype(np.float32)[:, None, None]
+            out.append((img, (origin[gal] - half).astype(np.int64), gal))
+        if not out:
+            out.append((np.zeros((0, s, s), np.float32), np.zeros((0, 2), np.int64),
+                        np.zeros(0, np.int64)))
+        return out
+
+    def _bbox(self, cat: dict[str, np.ndarray]) -> np.ndarray:
+        """Centre ± (1.5 FWHM for a star; 2 r_half/√q + FWHM for a galaxy), clipped to the image."""
+        h, w = self.shape
+        fwhm = self.config["psf_fwhm"]
+        g = np.hypot(cat["g1"], cat["g2"])
+        major = cat["r_half"] * np.sqrt((1 + g) / (1 - g))
+        half = np.where(cat["kind"] == STAR, 1.5 * fwhm, 2 * major + fwhm)
+        return np.stack([np.clip(cat["x"] - half, -0.5, w - 0.5), np.clip(cat["y"] - half, -0.5, h - 0.5),
+                         np.clip(cat["x"] + half, -0.5, w - 0.5), np.clip(cat["y"] + half, -0.5, h - 0.5)],
+                        axis=1)
+
+    def _segment(self, flat: np.ndarray, values: np.ndarray, obj: np.ndarray,
+                 cat: dict[str, np.ndarray], b: int) -> np.ndarray:
+        h, w = self.shape
+        keep = values > self.config["seg_threshold"]
+        flat, values, obj = flat[keep], values[keep], obj[keep]
+        order = np.lexsort((values, flat))             # by pixel, then by contribution
+        last = np.r_[flat[order][1:] != flat[order][:-1], True] if order.size else order
+        winner = order[last]
+        sample = cat["sample_index"]
+        first = np.searchsorted(sample, sample)        # the image's first catalogue row
+        seg = np.zeros(b * h * w, dtype=np.int32)
+        seg[flat[winner]] = obj[winner] - first[obj[winner]] + 1
+        return seg.reshape(b, h, w)
+
+
+def convolve(images: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Full linear convolution of each image (N, S, S) with ``kernel`` (K, K), by real FFTs:
+    float32 (N, S + K − 1, S + K − 1)."""
+    from scipy import fft
+
+    s, k = images.shape[-1], kernel.shape[-1]
+    t = s + k - 1
+    n = fft.next_fast_len(t, real=True)
+    spec = fft.rfft2(images, s=(n, n), workers=1)
+    spec *= fft.rfft2(kernel, s=(n, n), workers=1)
+    return fft.irfft2(spec, s=(n, n), workers=1)[:, :t, :t].astype(np.float32)
+
+
+def _placement(stamps: np.ndarray, origins: np.ndarray, sample: np.ndarray,
+               shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat canvas index and value of every stamp pixel (pixels outside the image are routed to
+    index 0 with value 0), and each object's flux inside the image (float64)."""
+    h, w = shape
+    r, t, _ = stamps.shape
+    rows = origins[:, 1, None] + np.arange(t)[None, :]
+    cols = origins[:, 0, None] + np.arange(t)[None, :]
+    inside = ((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :]
+    flat = (sample[:, None, None] * (h * w) + rows[:, :, None] * w + cols[:, None, :])
+    values = np.where(inside, stamps, np.float32(0.0))
+    flat = np.where(inside, flat, 0)
+    in_image = values.reshape(r, t * t).sum(axis=1, dtype=np.float64)
+    return flat.ravel(), values.ravel(), in_image
+
+
