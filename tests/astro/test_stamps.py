@@ -6,8 +6,14 @@ import math
 
 import numpy as np
 import pytest
-from astro_reference import (gaussian, moffat, pixel_dblquad, pixel_polygon, polygon_flux, sersic,
-                       stamp_polygon)
+from astro_reference import (
+    moffat,
+    pixel_dblquad,
+    pixel_polygon,
+    polygon_flux,
+    sersic,
+    stamp_polygon,
+)
 from scipy.special import erf
 
 import deepbench
