@@ -233,3 +233,19 @@ def test_a_locked_local_zarr_output_is_refused_and_untouched(tmp_path, small_spe
                                                                 "another run"):
         deepbench.generate(small_spec, out)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_chunk_that_differs_from_the_declared_layout_is_refused(tmp_path, small_spec):
+    from deepbench.dataset.generate import run_id
+    from deepbench.dataset.plan import plan_for
+    from deepbench.dataset.spec import resolve
+    from deepbench.stores.zarr import ZarrStore
+
+    spec = resolve(small_spec)
+    plan = plan_for(spec.dumps())
+    with ZarrStore(tmp_path / "d.zarr") as store:
+        store.begin(plan, run_id(spec), overwrite=False, resume=False, log=print)
+        chunk = plan.simulate_chunk(0)
+        chunk.groups["outputs"]["image"] = chunk.groups["outputs"]["image"].astype("float64")
+        with pytest.raises(StoreError, match=r"chunk 0 holds .*'float64'.* but the plan declares"):
+            store.sink.write(chunk, plan)
