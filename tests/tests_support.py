@@ -20,3 +20,25 @@ def dataset_bytes(path) -> dict:
     meta.pop("created")
     found["@deepbench"] = json.dumps(meta, sort_keys=True)
     return found
+
+
+def stored_arrays(path) -> dict:
+    """What :func:`dataset_bytes` compares, read through ``deepbench.load`` (either store): every
+    array's dtype, shape, bytes and attributes, the splits, and the provenance without the
+    creation time."""
+    import deepbench
+    from deepbench.stores import layout
+
+    found = {}
+    with deepbench.load(path) as ds:
+        for group in (*layout.PER_SAMPLE, layout.CATALOG):
+            for name, d in getattr(ds, group).items():
+                a = d[()]
+                found[f"{group}/{name}"] = (a.dtype.str, a.shape, a.tobytes(),
+                                            sorted((k, str(v)) for k, v in d.attrs.items()))
+        for name, idx in ds.splits.items():
+            found[f"splits/{name}"] = (idx.dtype.str, idx.tobytes())
+        meta = dict(ds.metadata)
+    meta.pop("created")
+    found["@deepbench"] = json.dumps(meta, sort_keys=True)
+    return found

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from deepbench._version import __version__
 
-__all__ = ["simulate", "generate", "load", "list_simulators", "describe", "__version__"]
+__all__ = ["simulate", "generate", "load", "convert", "list_simulators", "describe", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from deepbench.api import describe, list_simulators, simulate
     from deepbench.dataset.generate import generate
     from deepbench.dataset.view import load
+    from deepbench.stores.convert import convert
 
 _LAZY = {
     "simulate": "deepbench.api",
@@ -23,6 +24,7 @@ _LAZY = {
     "describe": "deepbench.api",
     "generate": "deepbench.dataset.generate",
     "load": "deepbench.dataset.view",
+    "convert": "deepbench.stores.convert",
 }
 
 

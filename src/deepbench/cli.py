@@ -1,4 +1,5 @@
-"""The ``deepbench`` command line: generate, validate, list, describe, info, show, export."""
+"""The ``deepbench`` command line: generate, validate, list, describe, info, show, export,
+convert."""
 
 from __future__ import annotations
 
@@ -42,8 +43,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
-              help="Output HDF5 file.")
+@click.option("-o", "--out", required=True, metavar="OUT",
+              help="Output: an HDF5 file (.h5) or a Zarr store (.zarr; a path or an fsspec URL).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a spec field, e.g. --set params.width=4 --set obs_noise={}.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
@@ -181,27 +182,28 @@ def describe(name: str | None, as_json: bool, markdown: bool) -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path")
 @_guard
 def info(path: str) -> None:
-    """Summarise a dataset: provenance, shapes and label statistics."""
+    """Summarise a dataset (HDF5 or Zarr): provenance, shapes and label statistics."""
     import numpy as np
 
     from deepbench.dataset.view import load
+    from deepbench.stores import layout
 
     with load(path) as ds:
         m = ds.metadata
-        click.echo(f"{ds.path.name}: {len(ds)} samples, run id {m['run_id']}, created "
+        click.echo(f"{ds.name}: {len(ds)} samples ({ds.format}), run id {m['run_id']}, created "
                    f"{m['created']}")
         click.echo("versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()))
         click.echo("simulators: " + ", ".join(f"{k} v{v}" for k, v in m["simulators"].items()))
         click.echo(f"chunks: {len(m['chunks']['completed'])}/{m['chunks']['count']} of "
                    f"{m['chunks']['size']}")
-        for group in ("outputs", "clean", "truth", "catalog"):
+        for group in (layout.OUTPUTS, layout.CLEAN, layout.TRUTH, layout.CATALOG):
             for name, d in getattr(ds, group).items():
                 click.echo(f"  {group}/{name}: {d.shape} {d.dtype} "
                            f"[{d.attrs.get('unit', '')}]")
-        for group in ("labels", "labels_perturbed"):
+        for group in (layout.LABELS, layout.LABELS_PERTURBED):
             for name, d in getattr(ds, group).items():
                 v = d[()]
                 ok = v[np.isfinite(v)] if v.dtype.kind == "f" else v
@@ -209,7 +211,8 @@ def info(path: str) -> None:
                          if ok.size else "all NaN")
                 click.echo(f"  {group}/{name}: {stats}")
         if ds.class_names and len(ds.class_names) > 1:
-            counts = np.bincount(ds.labels["class_index"][()], minlength=len(ds.class_names))
+            counts = np.bincount(ds.labels[layout.CLASS_INDEX][()],
+                                 minlength=len(ds.class_names))
             click.echo("  classes: " + ", ".join(
                 f"{n} {c}" for n, c in zip(ds.class_names, counts, strict=True)))
         for name, idx in ds.splits.items():
@@ -217,7 +220,7 @@ def info(path: str) -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False))
 @click.option("-n", "count", default=16, show_default=True, type=click.IntRange(1, 400))
 @click.option("--output", "output_name", default=None, help="Which output to show.")
@@ -230,7 +233,7 @@ def show(path: str, out: str, count: int, output_name: str | None) -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path")
 @click.option("--format", "fmt", type=click.Choice(["npz", "png"]), required=True)
 @click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
 @click.option("--overwrite", is_flag=True)
@@ -240,6 +243,20 @@ def export(path: str, fmt: str, out: str, overwrite: bool) -> None:
     from deepbench.io.export import export as run
 
     click.echo(f"wrote {run(path, Path(out), fmt, overwrite=overwrite)}")
+
+
+@main.command()
+@click.argument("path")
+@click.option("-o", "--out", required=True, metavar="OUT",
+              help="Target: .h5 (HDF5) or .zarr (Zarr; a path or an fsspec URL).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT when done.")
+@_guard
+def convert(path: str, out: str, overwrite: bool) -> None:
+    """Copy the dataset PATH into another store, bit-exact (each chunk checked against the hash
+    in its provenance)."""
+    from deepbench.stores.convert import convert as run
+
+    click.echo(f"wrote {run(path, out, overwrite=overwrite)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import distributed  # noqa: E402 - the dask extra is part of the test extra
 import pytest
+from tests_support import stored_arrays
 
 import deepbench
 from deepbench.dataset.cluster import DaskExecutor, parse_address
@@ -44,6 +45,13 @@ def reference(tmp_path, monkeypatch) -> Path:
     return deepbench.generate(SPEC, tmp_path / "ref.h5")
 
 
+def same(out: Path, reference: Path) -> bool:
+    """Byte-identical files (HDF5), or the same arrays, attributes and provenance (Zarr)."""
+    if out.suffix == ".h5":
+        return sha(out) == sha(reference)
+    return stored_arrays(out) == stored_arrays(reference)
+
+
 @pytest.mark.slow
 def test_a_local_cluster_gives_the_in_process_bytes(tmp_path, reference):
     out = deepbench.generate(SPEC, tmp_path / "d.h5", executor=DaskExecutor("local:2"))
@@ -51,7 +59,24 @@ def test_a_local_cluster_gives_the_in_process_bytes(tmp_path, reference):
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_run_still_gives_the_same_bytes(tmp_path, reference, cluster):
+def test_a_cluster_writes_zarr_in_place_with_the_in_process_bytes(tmp_path, reference, cluster):
+    """The two worker processes write their rows into the Zarr store themselves: the arrays equal
+    the in-process HDF5 run's, and every stored (compressed) chunk file the in-process Zarr run's."""
+    zs = deepbench.generate(SPEC, tmp_path / "d.zarr",
+                            executor=DaskExecutor(cluster.scheduler_address))
+    assert stored_arrays(zs) == stored_arrays(reference)
+    assert _chunk_files(zs) == _chunk_files(deepbench.generate(SPEC, tmp_path / "ref.zarr"))
+
+
+def _chunk_files(root: Path) -> dict[str, bytes]:
+    """Every file of a Zarr store (compressed chunks and metadata) by relative path."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != "zarr.json"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".h5", ".zarr"])
+def test_a_worker_killed_mid_run_still_gives_the_same_bytes(tmp_path, reference, cluster, suffix):
     executor = DaskExecutor(cluster.scheduler_address)
     killed: list[int] = []
 
@@ -61,8 +86,8 @@ def test_a_worker_killed_mid_run_still_gives_the_same_bytes(tmp_path, reference,
             killed.append(next(iter(pids.values())))
             os.kill(killed[0], signal.SIGKILL)
 
-    out = deepbench.generate(SPEC, tmp_path / "d.h5", executor=executor, progress=kill_one)
-    assert killed and sha(out) == sha(reference)
+    out = deepbench.generate(SPEC, tmp_path / f"d{suffix}", executor=executor, progress=kill_one)
+    assert killed and same(out, reference)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from deepbench.dataset.resolved import ResolvedSpec
 from deepbench.dataset.spec import resolve
 from deepbench.dataset.splits import compute_splits
 from deepbench.errors import SpecError
+from deepbench.stores import format_for, is_url, open_store
 from deepbench.stores.base import ChunkRecord, Log
-from deepbench.stores.hdf5 import HDF5Store
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
 _LOG = logging.getLogger("deepbench")
@@ -58,8 +58,9 @@ def generate(spec: str | Path | Mapping[str, Any] | ResolvedSpec, out: str | Pat
              overrides: Iterable[str] = (), workers: int = 1, overwrite: bool = False,
              resume: bool = False, progress: Progress | None = None,
              log: Log | None = None, executor: Executor | None = None,
-             force: bool = False) -> Path:
-    """Generate the dataset described by ``spec`` into the HDF5 file ``out``.
+             force: bool = False) -> Path | str:
+    """Generate the dataset described by ``spec`` into ``out``: an HDF5 file (``.h5``) or a Zarr
+    store (``.zarr``, a local path or any fsspec URL), or what the spec's ``output.format`` says.
 
     Validation happens before any file is touched; then the run takes ``OUT.lock`` (a second run on
     the same output fails at once, naming the holder). An existing ``out`` is only replaced with
@@ -72,10 +73,12 @@ def generate(spec: str | Path | Mapping[str, Any] | ResolvedSpec, out: str | Pat
     resolved = spec if isinstance(spec, ResolvedSpec) else resolve(spec, overrides)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SpecError("workers", workers, "an integer >= 1")
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise SpecError("out", str(out), "a path in an existing directory")
-    check_disk(resolved, out.parent, force=force)
+    fmt = format_for(out, resolved.output.format)
+    if not is_url(out):
+        out = Path(out)
+        if not out.parent.is_dir():
+            raise SpecError("out", str(out), "a path in an existing directory")
+        check_disk(resolved, out.parent, force=force)
     plan = plan_for(resolved.dumps())
     plan.check_params()  # values only a simulator can judge, before any work
     if executor is not None and workers != 1:
@@ -83,7 +86,7 @@ def generate(spec: str | Path | Mapping[str, Any] | ResolvedSpec, out: str | Pat
     if executor is None:
         executor = InProcess() if workers == 1 else LocalProcesses(workers)
     rid = run_id(resolved)
-    with executor, HDF5Store(out) as store:
+    with executor, open_store(out, fmt) as store:
         records = store.begin(plan, rid, overwrite=overwrite, resume=resume,
                               log=log or _LOG.warning)
         todo = [k for k in range(resolved.n_chunks) if k not in records]

@@ -37,16 +37,22 @@ class ClassEntry:
 
 @dataclass(frozen=True)
 class OutputOptions:
-    """How outputs are stored: HDF5 filters, stored dtypes per output, clean copies."""
+    """How outputs are stored: compression, stored dtypes per output, clean copies, and the store
+    format (``None``: chosen by the output's suffix)."""
 
     compression: str  # "gzip", "lzf" or "none"
     compression_level: int
     dtype: Mapping[str, str]
     store_clean: bool
+    format: str | None = None  # "hdf5", "zarr" or None
 
     def to_json(self) -> dict[str, Any]:
-        return {"compression": self.compression, "compression_level": self.compression_level,
-                "dtype": dict(self.dtype), "store_clean": self.store_clean}
+        data: dict[str, Any] = {"compression": self.compression,
+                                "compression_level": self.compression_level,
+                                "dtype": dict(self.dtype), "store_clean": self.store_clean}
+        if self.format is not None:  # only when given: older run ids stay unchanged
+            data["format"] = self.format
+        return data
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,7 @@ class OutputSpec(_Strict):
     compression_level: Annotated[int, Field(ge=0, le=9)] = 4
     dtype: dict[str, Literal[DTYPES]] = {}  # type: ignore[valid-type]
     store_clean: bool = False
+    format: Literal["hdf5", "zarr"] | None = None  # None: from the output's suffix
 
 
 class DatasetSpec(_Strict):
@@ -350,7 +351,7 @@ def _assemble(spec: DatasetSpec, n: int | None, classes: list[dict[str, Any]]) -
         "obs_noise": {k: v.model_dump() for k, v in spec.obs_noise.items()},
         "splits": spec.splits.model_dump(by_alias=True, exclude_none=True)
         if spec.splits else None,
-        "output": spec.output.model_dump(),
+        "output": spec.output.model_dump(exclude_none=True),
     })
 
 

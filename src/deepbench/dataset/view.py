@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
 from deepbench.errors import StoreError
+from deepbench.stores import layout
+from deepbench.stores.base import StoredArrays
 
 Key = int | slice | Sequence[int] | np.ndarray
 _KEY_HELP = "an int, a slice, or a 1-D list or array of ints"
-_PER_SAMPLE = ("outputs", "clean", "labels", "labels_perturbed", "truth")
 # provenance keys every dataset has (dotted paths) and their JSON types
 _REQUIRED: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("spec", dict), ("spec.n", int), ("spec.classes", list), ("class_names", list),
@@ -23,67 +23,67 @@ _REQUIRED: tuple[tuple[str, type | tuple[type, ...]], ...] = (
 
 
 class Dataset:
-    """A stored dataset. Groups are mappings of name → ``h5py.Dataset`` (lazy; slice to read).
+    """A stored dataset, HDF5 or Zarr. Groups are mappings of name → lazy array (``h5py.Dataset``
+    or ``zarr.Array``: ``shape``, ``dtype``, ``attrs``; slice to read).
 
     Use as a context manager or call :meth:`close`. ``ds[i]`` returns sample ``i`` as a dict of
     arrays from ``outputs`` and ``labels`` (label names prefixed ``label.``); ``ds[a:b:c]`` and
     ``ds[[i, j, ...]]`` return the same keys with the batch axis first, in the order asked
     (negative indices count from the end). Opening checks the provenance attribute and that every
-    per-sample dataset has ``len(ds)`` rows, raising :class:`StoreError` otherwise.
+    per-sample array has ``len(ds)`` rows, raising :class:`StoreError` otherwise.
     """
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise StoreError(f"{self.path}: no such dataset file")
+        from deepbench.stores import format_of, is_url, store_class
+
+        self.path: Path | str = path if is_url(path) else Path(path)
+        self.format = format_of(path)
+        self._arrays: StoredArrays = store_class(self.format).open_arrays(path)
         try:
-            self._file = h5py.File(self.path, "r")
-        except OSError as exc:
-            raise StoreError(f"{self.path}: not a readable HDF5 file ({exc})") from None
-        try:
-            self.metadata: dict[str, Any] = _metadata(self._file, self.path)
-            _check_rows(self._file, self.path, int(self.metadata["spec"]["n"]))
+            self.metadata: dict[str, Any] = _metadata(self._arrays.attrs, self.path)
+            _check_rows(self._arrays, self.path, int(self.metadata["spec"]["n"]))
         except BaseException:
-            self._file.close()
+            self._arrays.close()
             raise
 
-    def _open(self) -> h5py.File:
-        if not self._file:
+    @property
+    def name(self) -> str:
+        """The last part of the dataset's path or URL."""
+        return str(self.path).rstrip("/").rsplit("/", 1)[-1]
+
+    def _group(self, name: str) -> dict[str, Any]:
+        if self._arrays.closed:
             raise StoreError(f"{self.path}: the dataset is closed (open it again with "
                              "deepbench.load)")
-        return self._file
-
-    def _group(self, name: str) -> dict[str, h5py.Dataset]:
-        f = self._open()
-        return dict(f[name].items()) if name in f else {}
+        return self._arrays.group(name)
 
     @property
-    def outputs(self) -> dict[str, h5py.Dataset]:
-        return self._group("outputs")
+    def outputs(self) -> dict[str, Any]:
+        return self._group(layout.OUTPUTS)
 
     @property
-    def clean(self) -> dict[str, h5py.Dataset]:
-        return self._group("clean")
+    def clean(self) -> dict[str, Any]:
+        return self._group(layout.CLEAN)
 
     @property
-    def labels(self) -> dict[str, h5py.Dataset]:
-        return self._group("labels")
+    def labels(self) -> dict[str, Any]:
+        return self._group(layout.LABELS)
 
     @property
-    def labels_perturbed(self) -> dict[str, h5py.Dataset]:
-        return self._group("labels_perturbed")
+    def labels_perturbed(self) -> dict[str, Any]:
+        return self._group(layout.LABELS_PERTURBED)
 
     @property
-    def truth(self) -> dict[str, h5py.Dataset]:
-        return self._group("truth")
+    def truth(self) -> dict[str, Any]:
+        return self._group(layout.TRUTH)
 
     @property
-    def catalog(self) -> dict[str, h5py.Dataset]:
-        return self._group("catalog")
+    def catalog(self) -> dict[str, Any]:
+        return self._group(layout.CATALOG)
 
     @property
     def splits(self) -> dict[str, np.ndarray]:
-        return {k: v[()] for k, v in self._group("splits").items()}
+        return {k: v[()] for k, v in self._group(layout.SPLITS).items()}
 
     @property
     def class_names(self) -> list[str]:
@@ -118,11 +118,11 @@ class Dataset:
         i = _in_range(int(i), len(self), "sample")
         if not cat:
             return {}
-        lo, hi = np.searchsorted(cat["sample_index"][()], [i, i + 1])
+        lo, hi = np.searchsorted(cat[layout.SAMPLE_INDEX][()], [i, i + 1])
         return {k: v[lo:hi] for k, v in cat.items()}
 
     def close(self) -> None:
-        self._file.close()
+        self._arrays.close()
 
     def __enter__(self) -> Dataset:
         return self
@@ -131,10 +131,10 @@ class Dataset:
         self.close()
 
     def __repr__(self) -> str:
-        if not self._file:
-            return f"<deepbench.Dataset {self.path.name}: closed>"
+        if self._arrays.closed:
+            return f"<deepbench.Dataset {self.name}: closed>"
         outs = ", ".join(f"{k}{tuple(v.shape)}" for k, v in self.outputs.items())
-        return f"<deepbench.Dataset {self.path.name}: {len(self)} samples; {outs}>"
+        return f"<deepbench.Dataset {self.name}: {len(self)} samples; {outs}>"
 
 
 def _is_int(key: object) -> bool:
@@ -167,8 +167,8 @@ def _indices(key: object, n: int) -> np.ndarray:
     return idx.astype(np.int64) % n
 
 
-def _read_rows(d: h5py.Dataset, idx: np.ndarray) -> np.ndarray:
-    """Rows ``idx`` of ``d`` in that order, with one h5py read (sorted, unique indices)."""
+def _read_rows(d: Any, idx: np.ndarray) -> np.ndarray:
+    """Rows ``idx`` of ``d`` in that order, with one read (sorted, unique indices)."""
     if idx.size == 0:
         return np.zeros((0, *d.shape[1:]), dtype=d.dtype)
     rows, back = np.unique(idx, return_inverse=True)
@@ -179,13 +179,13 @@ def _read_rows(d: h5py.Dataset, idx: np.ndarray) -> np.ndarray:
     return block[back.reshape(-1)]
 
 
-def _metadata(f: h5py.File, path: Path) -> dict[str, Any]:
+def _metadata(attrs: Mapping[str, Any], path: Path | str) -> dict[str, Any]:
     """The provenance attribute, parsed and checked for the keys every reader relies on."""
-    if "deepbench" not in f.attrs:
-        raise StoreError(f"{path}: not a DeepBench dataset (no 'deepbench' attribute)")
-    bad = f"{path}: malformed 'deepbench' attribute"
+    if layout.PROVENANCE not in attrs:
+        raise StoreError(f"{path}: not a DeepBench dataset (no '{layout.PROVENANCE}' attribute)")
+    bad = f"{path}: malformed '{layout.PROVENANCE}' attribute"
     try:
-        meta = json.loads(f.attrs["deepbench"])
+        meta = json.loads(attrs[layout.PROVENANCE])
     except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
         raise StoreError(f"{bad} (not JSON: {exc})") from None
     if not isinstance(meta, dict):
@@ -202,14 +202,15 @@ def _metadata(f: h5py.File, path: Path) -> dict[str, Any]:
     return meta
 
 
-def _check_rows(f: h5py.File, path: Path, n: int) -> None:
-    """Every per-sample dataset must have ``n`` rows, and there must be outputs."""
-    if "outputs" not in f or not len(f["outputs"]):
+def _check_rows(arrays: StoredArrays, path: Path | str, n: int) -> None:
+    """Every per-sample array must have ``n`` rows, and there must be outputs."""
+    if not arrays.group(layout.OUTPUTS):
         raise StoreError(f"{path}: no outputs (an incomplete or foreign file)")
-    for group in _PER_SAMPLE:
-        for name, d in (f[group].items() if group in f else ()):
-            if not isinstance(d, h5py.Dataset) or d.ndim == 0 or d.shape[0] != n:
-                rows = d.shape[0] if isinstance(d, h5py.Dataset) and d.ndim else "no"
+    for group in layout.PER_SAMPLE:
+        for name, d in arrays.group(group).items():
+            shape = getattr(d, "shape", None)
+            if not shape or shape[0] != n:
+                rows = shape[0] if shape else "no"
                 raise StoreError(f"{path}: {group}/{name} has {rows} rows but the provenance "
                                  f"says {n} samples")
 

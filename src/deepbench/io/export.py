@@ -19,9 +19,10 @@ import numpy as np
 
 from deepbench.dataset.view import Dataset, load
 from deepbench.errors import OutputExistsError, SpecError, StoreError
+from deepbench.stores import layout
 
 if TYPE_CHECKING:
-    import h5py
+    from typing import Any
 
 FORMATS = ("npz", "png")
 
@@ -77,7 +78,7 @@ def _replace(new: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _image_output(ds: Dataset) -> tuple[str, h5py.Dataset]:
+def _image_output(ds: Dataset) -> tuple[str, Any]:
     """The first image output (N, H, W) of ``ds``, which PNG export writes."""
     found = [(k, v) for k, v in ds.outputs.items() if v.ndim == 3]
     if not found:
@@ -89,11 +90,11 @@ def _image_output(ds: Dataset) -> tuple[str, h5py.Dataset]:
 
 def _npz(ds: Dataset, out: Path) -> None:
     arrays = {}
-    for group in ("outputs", "clean", "labels", "labels_perturbed", "truth", "catalog"):
+    for group in (*layout.PER_SAMPLE, layout.CATALOG):
         for name, d in getattr(ds, group).items():
             arrays[f"{group}/{name}"] = d[()]
     for name, idx in ds.splits.items():
-        arrays[f"splits/{name}"] = idx
+        arrays[f"{layout.SPLITS}/{name}"] = idx
     arrays["class_names"] = np.array(ds.class_names)
     np.savez_compressed(out / "dataset.npz", **arrays)
     (out / "metadata.json").write_text(json.dumps(ds.metadata, indent=1))
@@ -116,7 +117,7 @@ def _png(ds: Dataset, out: Path, block: int = 1024) -> None:
     (out / "images").mkdir()
     with open(out / "labels.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
-        cols = [c for c in labels if c != "class_index"]
+        cols = [c for c in labels if c != layout.CLASS_INDEX]
         writer.writerow(["index", "file", "split", "class", *cols])
         for s in range(0, n, block):
             part = np.rint((data[s:s + block] - lo) * scale).astype(np.uint16)
@@ -124,7 +125,8 @@ def _png(ds: Dataset, out: Path, block: int = 1024) -> None:
                 i = s + j
                 file = f"images/{i:07d}.png"
                 Image.fromarray(img).save(out / file)  # 16-bit greyscale
-                cls = ds.class_names[int(labels["class_index"][i])] if "class_index" in labels \
+                cls = ds.class_names[int(labels[layout.CLASS_INDEX][i])] \
+                    if layout.CLASS_INDEX in labels \
                     else ds.class_names[0]
                 writer.writerow([i, file, split_of[i], cls, *(repr(float(labels[c][i]))
                                                                for c in cols)])

@@ -13,6 +13,7 @@ import numpy as np
 
 from deepbench.dataset.view import load
 from deepbench.errors import DeepBenchError, SpecError
+from deepbench.stores import layout
 
 
 def gallery(path: str | Path, out: str | Path, *, count: int = 16, output: str | None = None,
@@ -90,10 +91,10 @@ def asinh_stretch(images: np.ndarray) -> np.ndarray:
 
 def _title(i: int, labels: dict[str, np.ndarray], names: list[str]) -> str:
     parts = []
-    if "class_index" in labels:
-        parts.append(names[int(labels["class_index"][i])])
+    if layout.CLASS_INDEX in labels:
+        parts.append(names[int(labels[layout.CLASS_INDEX][i])])
     for key, v in labels.items():
-        if key != "class_index" and np.isfinite(v[i]):
+        if key != layout.CLASS_INDEX and np.isfinite(v[i]):
             parts.append(f"{key}={v[i]:.3g}")
     lines, line = [], ""
     for p in parts:

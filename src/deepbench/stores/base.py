@@ -60,10 +60,40 @@ class ChunkSink(Protocol):
     def write(self, chunk: Chunk, plan: Plan) -> ChunkRecord: ...
 
 
+class StoredArrays(Protocol):
+    """A finished dataset opened for reading: lazy arrays (``shape``, ``dtype``, ``ndim``,
+    ``attrs``, NumPy-style slicing, 1-D index arrays) by group, and the root attributes."""
+
+    @property
+    def attrs(self) -> Mapping[str, Any]: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def group(self, name: str) -> dict[str, Any]:
+        """Arrays of group ``name`` by name (empty when the group is absent)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class Store(Protocol):
-    """One dataset being written. Use as a context manager: leaving it releases the output."""
+    """One dataset being written, in one format. Use as a context manager: leaving it releases
+    the output. Constructed from the output location; :func:`deepbench.stores.open_store` picks
+    the class, :func:`deepbench.stores.format_of` asks each class whether it ``recognises`` an
+    existing dataset, which ``open_arrays`` then opens for reading."""
 
     sink: ChunkSink
+
+    @staticmethod
+    def recognises(location: str | Path) -> bool:
+        """Whether the existing ``location`` is a dataset of this format (cheap; no reading)."""
+        ...
+
+    @staticmethod
+    def open_arrays(location: str | Path) -> StoredArrays:
+        """Open a finished dataset for reading (raises StoreError when it is unreadable)."""
+        ...
 
     def begin(self, plan: Plan, run_id: str, *, overwrite: bool, resume: bool,
               log: Log) -> dict[int, ChunkRecord]:
@@ -76,7 +106,8 @@ class Store(Protocol):
         assembling the dataset here, in chunk order)."""
         ...
 
-    def finalise(self, provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> Path:
+    def finalise(self, provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]
+                 ) -> Path | str:
         """Complete the dataset (every chunk recorded) and give it its name."""
         ...
 

@@ -26,14 +26,13 @@ import numpy as np
 from deepbench.errors import OutputExistsError, StoreError
 from deepbench.stores import layout
 from deepbench.stores.base import ChunkRecord, Log, digest
+from deepbench.stores.layout import CHUNK_BYTES, rows_per_chunk  # noqa: F401 - re-exported
 from deepbench.stores.lock import OutputLock
 
 if TYPE_CHECKING:  # pragma: no cover
     from deepbench.dataset.plan import Chunk, Plan
     from deepbench.dataset.resolved import OutputOptions, ResolvedSpec
 
-CHUNK_BYTES = 1 << 20  # target size of one HDF5 chunk
-CATALOG_CHUNK_ROWS = 4096  # at most, per HDF5 chunk of a catalogue column (its length is open)
 MANIFEST = "chunks.jsonl"
 RUN = "run.json"
 
@@ -55,13 +54,6 @@ def filters(output: OutputOptions) -> dict[str, Any]:
     if compression:
         opts["shuffle"] = True
     return opts
-
-
-def rows_per_chunk(shape: tuple[int, ...], itemsize: int, chunk_size: int) -> int:
-    """HDF5 chunk rows: the largest divisor of ``chunk_size`` whose chunk stays within CHUNK_BYTES."""
-    per_row = max(1, int(np.prod(shape, dtype=np.int64)) * itemsize)
-    limit = max(1, CHUNK_BYTES // per_row)
-    return max(d for d in range(1, min(limit, chunk_size) + 1) if chunk_size % d == 0)
 
 
 @dataclass(frozen=True)
@@ -172,6 +164,17 @@ class HDF5Store:
         shutil.rmtree(self.work)
         return self.out
 
+    @staticmethod
+    def recognises(location: str | Path) -> bool:
+        """An existing local file (read as HDF5)."""
+        from deepbench.stores import is_url
+
+        return not is_url(location) and Path(location).is_file()
+
+    @staticmethod
+    def open_arrays(location: str | Path) -> HDF5Arrays:
+        return HDF5Arrays(Path(location))
+
     def __enter__(self) -> HDF5Store:
         return self
 
@@ -275,8 +278,7 @@ class _Merger:
     def _append_rows(self, name: str, src: h5py.Dataset) -> None:
         key = (layout.CATALOG, name)
         if key not in self.datasets:  # a column first seen here: nothing was before it
-            per_row = max(1, int(np.prod(src.shape[1:], dtype=np.int64)) * src.dtype.itemsize)
-            rows = max(1, min(CATALOG_CHUNK_ROWS, CHUNK_BYTES // per_row))
+            rows = layout.catalog_rows_per_chunk(src.shape[1:], src.dtype.itemsize)
             self.datasets[key] = self.file.create_dataset(
                 f"{layout.CATALOG}/{name}", shape=(self.rows, *src.shape[1:]), dtype=src.dtype,
                 chunks=(rows, *src.shape[1:]), maxshape=(None, *src.shape[1:]), **self.opts)
@@ -325,3 +327,28 @@ def _describe(f: h5py.File, plan: Plan) -> None:
             if f"{group}/{name}" in f:
                 f[f"{group}/{name}"].attrs.update(layout.attributes(plan, group, name))
 
+
+
+# -- reading -----------------------------------------------------------------------------------
+class HDF5Arrays:
+    """A finished HDF5 dataset opened for reading (see :class:`deepbench.stores.base.Arrays`)."""
+
+    def __init__(self, path: Path):
+        try:
+            self._file = h5py.File(path, "r")
+        except OSError as exc:
+            raise StoreError(f"{path}: not a readable HDF5 file ({exc})") from None
+
+    @property
+    def attrs(self) -> Mapping[str, Any]:
+        return self._file.attrs
+
+    @property
+    def closed(self) -> bool:
+        return not self._file
+
+    def group(self, name: str) -> dict[str, Any]:
+        return dict(self._file[name].items()) if name in self._file else {}
+
+    def close(self) -> None:
+        self._file.close()
