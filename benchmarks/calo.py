@@ -5,7 +5,7 @@ subprocess pinned to one BLAS thread and reports showers/s (best of ``--repeats`
 pipeline chunk (parameter draws, simulation, copies), of ``simulate`` alone, the peak RSS of that
 subprocess and, measured interleaved in the same process, the yardstick: ``rng.poisson`` over the
 same (B, n_voxels) per-voxel means (the cost of one Poisson draw per voxel, the floor of the
-straightforward per-voxel approach). ``--check`` adds full-size statistical checks.
+straightforward per-voxel approach).
 """
 
 from __future__ import annotations

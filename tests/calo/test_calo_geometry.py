@@ -44,7 +44,7 @@ def test_custom_geometry_from_an_irregular_xml():
     assert g.n_layers == 24 and not g.regular    # the first <Bin>; layers 4–11, 13–23 are empty
     assert g.n_voxels == 368                     # dataset 1 photons: 368 voxels
     with pytest.raises(ValueError, match="not regular"):
-        g.shape
+        _ = g.shape
 
 
 def test_custom_geometry_errors(tmp_path):

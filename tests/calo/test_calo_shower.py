@@ -136,3 +136,37 @@ def test_unknown_geometry_and_particle_are_refused():
     bad = Shower().param("particle")
     assert not bad.contains(np.array([2.0])).any() and not bad.contains(np.array([0.5])).any()
 
+
+def test_custom_geometry_from_the_challenges_xml():
+    from calo_support import binning
+
+    xml = str(binning("binning_dataset_1_photons.xml"))
+    config = {"geometry": "custom", "binning_xml": xml, "layer_thickness": [5.0] * 24,
+              "material": "PbWO4"}
+    check_simulator("calo.shower", config)
+    sim = Shower(config)
+    assert sim.outputs()[0].shape == (368,)
+    ((_, res),) = run(config, 30.0, 0, 50, chunk=50)
+    x, t = res.outputs["showers"].astype(np.float64), res.truth
+    assert x.shape == (50, 368)
+    assert np.allclose(x.sum(1) + t["leaked"], t["deposited"], rtol=1e-5)
+
+
+def test_custom_geometry_errors_name_the_setting(tmp_path):
+    from calo_support import binning
+
+    xml = str(binning("binning_dataset_2.xml"))
+    with pytest.raises(SpecError, match=r"config.layer_thickness: .*expected 45 thicknesses"):
+        Shower({"geometry": "custom", "binning_xml": xml, "layer_thickness": [3.4] * 44})
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<Bins")
+    with pytest.raises(SpecError, match=r"config.binning_xml: .*readable CaloChallenge binning"):
+        Shower({"geometry": "custom", "binning_xml": str(bad), "layer_thickness": [1.0]})
+    with pytest.raises(SpecError, match=r"config.material: got 'Fe'"):
+        Shower({"geometry": "custom", "binning_xml": xml, "layer_thickness": [3.4] * 45,
+                "material": "Fe"})
+    with pytest.raises(SpecError, match=r"config.binning_xml: .*expected nothing unless geometry "
+                       r"is custom"):
+        Shower({"binning_xml": xml})
+    with pytest.raises(SpecError, match=r"config.layer_thickness: .*expected a value"):
+        Shower({"geometry": "custom", "binning_xml": xml})

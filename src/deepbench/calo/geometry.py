@@ -39,7 +39,7 @@ class Geometry:
 
     @property
     def voxels_per_layer(self) -> tuple[int, ...]:
-        return tuple(a * (len(e) - 1) for a, e in zip(self.n_alpha, self.r_edges))
+        return tuple(a * (len(e) - 1) for a, e in zip(self.n_alpha, self.r_edges, strict=True))
 
     @property
     def n_voxels(self) -> int:
@@ -65,7 +65,7 @@ class Geometry:
     def to_xml(self) -> str:
         """The CaloChallenge binning XML of this geometry."""
         lines = ["<Bins>", f'   <Bin pid="{self.pid}" name="electron">']
-        for i, (edges, na) in enumerate(zip(self.r_edges, self.n_alpha)):
+        for i, (edges, na) in enumerate(zip(self.r_edges, self.n_alpha, strict=True)):
             e = ",".join(f"{x:g}" for x in edges)
             lines.append(f'      <Layer id="{i}" r_edges="{e}" n_bin_alpha="{na}" />')
         return "\n".join([*lines, "   </Bin>", "</Bins>", ""])

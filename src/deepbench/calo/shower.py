@@ -34,17 +34,26 @@ Energy bookkeeping, per shower and exact: deposited = visible + leaked, and
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
 from deepbench.calo import gflash
-from deepbench.calo.geometry import PRESETS, Geometry, preset
+from deepbench.calo.geometry import PRESETS, WSI_DS, Geometry, from_xml, preset
+from deepbench.calo.materials import MATERIALS
 from deepbench.core.params import Output, Param, Setting
 from deepbench.core.simulator import SimResult, Simulator
-from deepbench.errors import Problem
+from deepbench.errors import Problem, SpecError
 
 PARTICLES = ("electron", "photon")  # the integer code of `particle` indexes this tuple
+MEDIA = {"W/Si": WSI_DS, **MATERIALS}   # media of custom geometries; W/Si as in dataset 2
+
+
+@lru_cache(maxsize=16)
+def _custom(xml: str, thickness: tuple[float, ...], medium: str) -> Geometry:
+    return from_xml(xml, thickness, MEDIA[medium], name=f"custom ({Path(xml).name})")
 
 
 class Shower(Simulator):
@@ -60,8 +69,14 @@ class Shower(Simulator):
               kind="int"),
     )
     settings: ClassVar[tuple[Setting, ...]] = (
-        Setting("geometry", "calochallenge_ds2", "readout geometry preset", str,
-                choices=tuple(PRESETS)),
+        Setting("geometry", "calochallenge_ds2", "readout geometry preset, or custom (give "
+                "binning_xml, layer_thickness and material)", str,
+                choices=(*PRESETS, "custom")),
+        Setting("binning_xml", "", "custom geometry: path of a CaloChallenge binning XML", str),
+        Setting("layer_thickness", (), "custom geometry: thickness of each layer (mm), one per "
+                "<Layer> of the XML", tuple, unit="mm"),
+        Setting("material", "W/Si", "custom geometry: medium, one of " + ", ".join(MEDIA), str,
+                choices=tuple(MEDIA)),
         Setting("noise", 0.0, "Gaussian noise per voxel (σ, MeV), before the threshold", float,
                 low=0.0, unit="MeV"),
         Setting("constant_term", 0.0, "constant resolution term c: every voxel of a shower is "
@@ -73,9 +88,30 @@ class Shower(Simulator):
                 bool),
     )
 
+    def check_config(self, config: Mapping[str, object], path: str) -> list[Problem]:
+        custom = config["geometry"] == "custom"
+        given = [k for k in ("binning_xml", "layer_thickness") if bool(config[k]) != custom]
+        if given:
+            need = "a value (geometry is custom)" if custom else "nothing unless geometry is custom"
+            return [Problem(f"{path}.{k}", config[k], need) for k in given]
+        if not custom:
+            return []
+        thickness = config["layer_thickness"]
+        assert isinstance(thickness, tuple)
+        if not all(isinstance(d, int | float) and not isinstance(d, bool) for d in thickness):
+            return [Problem(f"{path}.layer_thickness", list(thickness), "numbers > 0 (mm)")]
+        try:
+            _custom(str(config["binning_xml"]), thickness, str(config["material"]))
+        except SpecError as exc:
+            return [Problem(f"{path}.{p.field}", p.value, p.expected) for p in exc.problems]
+        return []
+
     @property
     def geometry(self) -> Geometry:
-        return preset(self.config["geometry"])
+        cfg = self.config
+        if cfg["geometry"] == "custom":
+            return _custom(cfg["binning_xml"], cfg["layer_thickness"], cfg["material"])
+        return preset(cfg["geometry"])
 
     @property
     def stochastic(self) -> bool:
@@ -205,7 +241,7 @@ def draw_counts(g: Geometry, means: np.ndarray, rng: np.random.Generator,
         split = rng.multinomial(rng.poisson(means), np.full(n_a, 1.0 / n_a))      # (B, L, R, A)
         return split.transpose(0, 1, 3, 2)             # a (B, L, A, R) view; the readout copies
     per_layer = []
-    for layer, (edges, n_a) in enumerate(zip(g.r_edges, g.n_alpha)):
+    for layer, (edges, n_a) in enumerate(zip(g.r_edges, g.n_alpha, strict=True)):
         m = means[:, layer, : len(edges) - 1] / n_a                                # (B, R_l)
         per_layer.append(np.broadcast_to(m[:, None, :], (b, n_a, len(edges) - 1)).reshape(b, -1))
     return rng.poisson(np.concatenate(per_layer, axis=1))
