@@ -170,3 +170,19 @@ def test_custom_geometry_errors_name_the_setting(tmp_path):
         Shower({"binning_xml": xml})
     with pytest.raises(SpecError, match=r"config.layer_thickness: .*expected a value"):
         Shower({"geometry": "custom", "binning_xml": xml})
+
+
+def test_bad_particle_and_energy_are_refused_by_the_pipeline_before_work(tmp_path):
+    from deepbench.dataset.generate import generate
+    from deepbench.dataset.spec import resolve
+
+    base = {"name": "bad", "seed": 1, "n": 5, "simulator": "calo.shower"}
+    with pytest.raises(SpecError, match=r"params.particle: .*integer >= 0 and <= 1; \[2\] are "
+                       r"outside"):
+        resolve({**base, "params": {"particle": 2, "energy": 10}})
+    spec = {**base, "config": {"geometry": "fastar"},
+            "params": {"energy": {"dist": "uniform", "low": 50, "high": 500}}}
+    with pytest.raises(SpecError, match=r"params.energy: got .*; expected an energy in \[1, 100\] "
+                       r"GeV, the range of geometry fastar"):
+        generate(spec, tmp_path / "bad.h5")
+    assert not (tmp_path / "bad.h5").exists()
