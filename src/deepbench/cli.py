@@ -234,12 +234,13 @@ def show(path: str, out: str, count: int, output_name: str | None) -> None:
 
 @main.command()
 @click.argument("path")
-@click.option("--format", "fmt", type=click.Choice(["npz", "png"]), required=True)
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["npz", "png", "calochallenge"]), required=True)
+@click.option("-o", "--out", required=True, type=click.Path())
 @click.option("--overwrite", is_flag=True)
 @_guard
 def export(path: str, fmt: str, out: str, overwrite: bool) -> None:
-    """Export a dataset to a folder of PNGs with labels.csv, or to a .npz file."""
+    """Export a dataset to a folder of PNGs with labels.csv, or to a .npz file, or (calo.shower
+    datasets) to a CaloChallenge HDF5 file with its binning XML beside it."""
     from deepbench.io.export import export as run
 
     click.echo(f"wrote {run(path, Path(out), fmt, overwrite=overwrite)}")

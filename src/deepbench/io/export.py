@@ -1,4 +1,5 @@
-"""Export a stored dataset: ``npz`` (one NumPy archive) or ``png`` (a folder of images + CSV).
+"""Export a stored dataset: ``npz`` (one NumPy archive), ``png`` (a folder of images + CSV) or
+``calochallenge`` (showers in the CaloChallenge HDF5 layout, see :mod:`deepbench.io.calochallenge`).
 
 PNG export writes 16-bit greyscale images; the linear map from stored values is
 ``value = lo + pixel / 65535 · (hi − lo)`` with ``lo``/``hi`` the dataset's min/max, written to
@@ -24,7 +25,7 @@ from deepbench.stores import layout
 if TYPE_CHECKING:
     from typing import Any
 
-FORMATS = ("npz", "png")
+FORMATS = ("npz", "png", "calochallenge")
 
 
 def export(path: str | Path, out: Path, fmt: str, *, overwrite: bool = False) -> Path:
@@ -36,6 +37,10 @@ def export(path: str | Path, out: Path, fmt: str, *, overwrite: bool = False) ->
     """
     if fmt not in FORMATS:
         raise SpecError("--format", fmt, f"one of {', '.join(FORMATS)}")
+    if fmt == "calochallenge":  # one HDF5 file + its binning XML (deepbench.io.calochallenge)
+        from deepbench.io.calochallenge import export_dataset
+
+        return export_dataset(path, out, overwrite=overwrite)
     out = Path(out)
     if out.exists() and not overwrite:
         raise OutputExistsError(f"{out} exists; pass --overwrite to replace it")

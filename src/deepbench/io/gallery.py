@@ -35,6 +35,13 @@ def gallery(path: str | Path, out: str | Path, *, count: int = 16, output: str |
         if name not in outputs:
             raise SpecError("--output", name, f"one of {', '.join(outputs)}")
         data = outputs[name]
+        if name == "showers" and ds.spec.get("classes", [{}])[0].get("simulator") == "calo.shower":
+            from deepbench.calo import show  # calorimeter showers: profiles and layer images
+
+            geometry = show.dataset_geometry(ds.spec)
+            if geometry is not None:
+                return show.draw(plt, out, data[:show.MEAN_OVER], geometry,
+                                 {n: d[:count] for n, d in ds.labels.items()}, count=min(count, 4))
         if _is_series(data):  # time series: small multiples instead of images
             k = min(count, len(ds))
             times = outputs["t"][:k] if "t" in outputs and name != "t" else None
