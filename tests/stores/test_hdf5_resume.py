@@ -93,3 +93,17 @@ def test_intact_chunks_are_kept_without_a_message(tmp_path, small_spec):
     assert calls == [(3, 4), (4, 4)]  # three chunks kept, one computed
     with deepbench.load(out) as ds:
         assert ds.metadata["chunks"]["completed"] == [0, 1, 2, 3]
+
+
+def test_in_order_hands_records_on_in_chunk_order_whatever_the_arrival():
+    from deepbench.errors import StoreError
+    from deepbench.stores.base import ChunkRecord, InOrder
+
+    seen: list[int] = []
+    order = InOrder(lambda r: seen.append(r.index))
+    for k in (2, 0, 3, 1):
+        order.add(ChunkRecord(k, ""))
+    assert seen == [0, 1, 2, 3]
+    order.check_complete(4)
+    with pytest.raises(StoreError, match="chunks 4… were never written"):
+        order.check_complete(5)

@@ -54,6 +54,28 @@ class ChunkRecord:
         return cls(index, sha256, rows, labels)
 
 
+class InOrder:
+    """Hands chunk records to ``append`` strictly in chunk order; a record that arrives early waits
+    for its turn, so what is assembled never depends on the order in which chunks finish."""
+
+    def __init__(self, append: Callable[[ChunkRecord], None]):
+        self._append = append
+        self._waiting: dict[int, ChunkRecord] = {}
+        self.next = 0  # the next chunk index to append
+
+    def add(self, record: ChunkRecord) -> None:
+        self._waiting[record.index] = record
+        while self.next in self._waiting:
+            self._append(self._waiting.pop(self.next))
+            self.next += 1
+
+    def check_complete(self, n_chunks: int) -> None:
+        from deepbench.errors import StoreError
+
+        if self.next != n_chunks:
+            raise StoreError(f"chunks {self.next}… were never written; the run is incomplete")
+
+
 class ChunkSink(Protocol):
     """Picklable: writes one chunk from any process and returns its record."""
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from deepbench.errors import OutputExistsError, StoreError
 from deepbench.stores import layout
-from deepbench.stores.base import ChunkRecord, Log, digest
+from deepbench.stores.base import ChunkRecord, InOrder, Log, digest
 from deepbench.stores.layout import CHUNK_BYTES, rows_per_chunk  # noqa: F401 - re-exported
 from deepbench.stores.lock import OutputLock
 
@@ -241,16 +241,12 @@ class _Merger:
         self.workdir, self.plan = workdir, plan
         self.opts = filters(plan.spec.output)
         self.file = h5py.File(target, "w", track_order=True)
-        self.arrived: dict[int, ChunkRecord] = {}
-        self.next = 0
+        self.order = InOrder(self._append)
         self.rows = 0  # catalogue rows written so far
         self.datasets: dict[tuple[str, str], h5py.Dataset] = {}
 
     def add(self, record: ChunkRecord) -> None:
-        self.arrived[record.index] = record
-        while self.next in self.arrived:
-            self._append(self.arrived.pop(self.next))
-            self.next += 1
+        self.order.add(record)
 
     def _append(self, record: ChunkRecord) -> None:
         with h5py.File(chunk_path(self.workdir, record.index), "r") as src:
@@ -287,8 +283,7 @@ class _Merger:
         dst[self.rows:] = src[()]
 
     def finish(self, provenance: Mapping[str, Any], splits: Mapping[str, np.ndarray]) -> None:
-        if self.next != self.plan.spec.n_chunks:
-            raise StoreError(f"chunks {self.next}… were never written; the run is incomplete")
+        self.order.check_complete(self.plan.spec.n_chunks)
         _describe(self.file, self.plan)
         for name, idx in splits.items():
             self.file.create_dataset(f"{layout.SPLITS}/{name}",

@@ -40,7 +40,7 @@ import numpy as np
 
 from deepbench.errors import OutputExistsError, StoreError
 from deepbench.stores import is_url, layout
-from deepbench.stores.base import ChunkRecord, Log, digest
+from deepbench.stores.base import ChunkRecord, InOrder, Log, digest
 from deepbench.stores.lock import OutputLock
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -323,16 +323,12 @@ class _Catalog:
     def __init__(self, group: Any, location: str, plan: Plan):
         self.group, self.plan = group, plan
         self.fs, self.root = _fs(location)
-        self.arrived: dict[int, ChunkRecord] = {}
-        self.next = 0
+        self.order = InOrder(self._append)
         self.rows = 0
         self.columns: dict[str, Any] = {}
 
     def add(self, record: ChunkRecord) -> None:
-        self.arrived[record.index] = record
-        while self.next in self.arrived:
-            self._append(self.arrived.pop(self.next))
-            self.next += 1
+        self.order.add(record)
 
     def _append(self, record: ChunkRecord) -> None:
         key = f"{self.root}/{part_key(record.index)}"
@@ -354,8 +350,7 @@ class _Catalog:
         self.rows += record.catalog_rows
 
     def finish(self) -> Any:
-        if self.next != self.plan.spec.n_chunks:
-            raise StoreError(f"chunks {self.next}… were never written; the run is incomplete")
+        self.order.check_complete(self.plan.spec.n_chunks)
         return self.group
 
 
