@@ -67,6 +67,7 @@ def simulate(name_or_spec: str | Path | Mapping[str, Any], n: int | None = None,
     resolved = resolve(raw)
     check_in_memory(resolved)
     plan = Plan(resolved)
+    plan.check_params()  # values only a simulator can judge, before any work
     chunks = [plan.simulate_chunk(k) for k in range(resolved.n_chunks)]
     groups: dict[str, dict[str, np.ndarray]] = {}
     for g in layout.GROUPS:

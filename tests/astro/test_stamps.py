@@ -178,14 +178,22 @@ def test_q_and_angle_are_the_same_shapes_as_their_reduced_shear():
     ("astro.star", {"beta": {"dist": "uniform", "low": 0.5, "high": 3}}, r"params\.beta"),
     ("astro.sersic", {"sersic_index": 0.2}, r"params\.sersic_index: got .*0\.2.*>= 0\.3"),
     ("astro.sersic", {"sersic_index": 9}, r"params\.sersic_index: got .*9.*<= 8"),
-    ("astro.sersic", {"g1": 0.8}, r"params\.g1: got .*0\.8"),
+    ("astro.sersic", {"g1": 1.0}, r"params\.g1: got .*1\.0"),
+    ("astro.sersic", {"g1": 0.8, "g2": 0.7}, r"params\.g1, params\.g2: got \(0\.8, 0\.7\)"),
+    ("astro.star", {"g1": {"dist": "uniform", "low": -0.99, "high": 0.99},
+                    "g2": {"dist": "uniform", "low": -0.99, "high": 0.99}}, r"\|g\| = "),
     ("astro.sersic", {"q": 0.0, "angle": 0.1}, r"params\.q: got .*0\.0.*> 0"),
     ("astro.sersic", {"flux": -1.0}, r"params\.flux: got .*-1\.0.*>= 0"),
     ("astro.star", {"flux": {"dist": "normal", "loc": 5, "scale": 1}}, r"params\.flux"),
 ])
 def test_bad_input_is_refused_before_any_work(name, params, match):
     with pytest.raises(SpecError, match=match):
-        deepbench.simulate(name, n=2, seed=0, **params)
+        deepbench.simulate(name, n=200, seed=0, **params)
+
+
+def test_a_flat_shear_inside_the_unit_disc_is_drawn():
+    batch = deepbench.simulate("astro.sersic", n=2, seed=0, g1=0.8, g2=0.0)
+    assert np.isfinite(batch.outputs["image"]).all() and batch.truth["flux_in_image"].min() > 0
 
 
 def test_a_shear_of_modulus_one_or_more_is_refused_by_simulate():

@@ -21,7 +21,7 @@ from deepbench.astro.profiles import Profile, g_from_q_angle
 from deepbench.astro.render import render
 from deepbench.core.params import Alternative, Output, Param, Setting
 from deepbench.core.simulator import SimResult, Simulator
-from deepbench.errors import SpecError
+from deepbench.errors import Problem, SpecError
 
 POSITION = (
     Param("cx", 0.0, "px", "centre x, offset from the image centre (+x = right)",
@@ -31,15 +31,13 @@ POSITION = (
 )
 FLUX = Param("flux", 1000.0, "counts", "total flux over the whole plane (counts, i.e. ADU)",
              low=0.0, high=1e12)
-# |g1|, |g2| < 1/√2 is the largest box inside |g| < 1: the spec's per-parameter bound check then
-# guarantees |g| < 1 before any work. Any ellipse (q > 0) is reachable through q and angle.
-G_MAX = math.sqrt(0.5)
+# |g| < 1 is a joint constraint: the bounds give each component (−1, 1) and ``check_params`` (a
+# pre-flight over every drawn value, before any work) refuses |g| >= 1.
 SHEAR = (
-    Param("g1", 0.0, "", "reduced shear along x (area-preserving; |g1|, |g2| < 1/√2 keeps "
-          "|g| < 1; use q, angle for axis ratios below 0.17)", low=-G_MAX, high=G_MAX,
-          open_low=True, open_high=True),
+    Param("g1", 0.0, "", "reduced shear along x (area-preserving; |g| = √(g1² + g2²) < 1)",
+          low=-1.0, high=1.0, open_low=True, open_high=True),
     Param("g2", 0.0, "", "reduced shear along the diagonal (area-preserving; see g1)",
-          low=-G_MAX, high=G_MAX, open_low=True, open_high=True),
+          low=-1.0, high=1.0, open_low=True, open_high=True),
     Param("q", None, "", "axis ratio b/a (alternative to g1, g2 with angle)", low=0.0, high=1.0,
           open_low=True),
     Param("angle", None, "rad", "major-axis angle from +x towards +y (alternative to g1, g2 with q)",
@@ -55,14 +53,14 @@ IMAGE_SETTINGS = (
 )
 
 
-def check_shear(g1: np.ndarray, g2: np.ndarray) -> None:
-    """Raise a :class:`SpecError` naming the first sample with |g| >= 1."""
-    g = np.hypot(g1, g2)
-    bad = np.flatnonzero(~(g < 1.0))
-    if bad.size:
-        i = int(bad[0])
-        raise SpecError("params.g1, params.g2", (float(g1[i]), float(g2[i])),
-                        "a reduced shear with |g| = √(g1² + g2²) < 1 (or give q and angle)")
+def shear_problems(g1: np.ndarray, g2: np.ndarray) -> list[Problem]:
+    """The problem (if any) with the first sample whose reduced shear has |g| >= 1."""
+    bad = np.flatnonzero(~(np.hypot(g1, g2) < 1.0))
+    if not bad.size:
+        return []
+    i = int(bad[0])
+    return [Problem("params.g1, params.g2", (float(g1[i]), float(g2[i])),
+                    "a reduced shear with |g| = √(g1² + g2²) < 1 (or give q and angle)")]
 
 
 class ProfileStamp(Simulator):
@@ -86,8 +84,13 @@ class ProfileStamp(Simulator):
     def profile(self, params: Mapping[str, np.ndarray]) -> Profile:
         raise NotImplementedError
 
+    def check_params(self, params: Mapping[str, np.ndarray]) -> list[Problem]:
+        return shear_problems(params["g1"], params["g2"])
+
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
-        check_shear(params["g1"], params["g2"])
+        problems = shear_problems(params["g1"], params["g2"])
+        if problems:  # the pipeline checked before any work; this guards direct calls
+            raise SpecError(problems)
         h, w = self.shape
         x0, y0 = params["cx"] + (w - 1) / 2, params["cy"] + (h - 1) / 2
         image = render(self.profile(params), x0, y0, params["g1"], params["g2"], self.shape)
