@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from deepbench.core.params import Output, Setting
+from deepbench.core.simulator import Simulator
 from deepbench.errors import Problem, SpecError
 
 MAX_STEPS = 100_000  # most time points a series may have (closed-form grids and recorded steps)
@@ -140,3 +141,34 @@ def max_relative_error(energy: np.ndarray) -> np.ndarray:
     e0 = energy[:, :1]
     scale = np.where(e0 != 0, np.abs(e0), 1.0)
     return np.max(np.abs(energy - e0), axis=1) / scale[:, 0]
+
+
+class GridSeries(Simulator):
+    """Series observed on the configured time grid (``GRID_SETTINGS``): the grid is checked before
+    any work, random observation times make the simulator stochastic, every series has
+    ``series_length`` values."""
+
+    settings = GRID_SETTINGS
+
+    def check_config(self, config: Mapping[str, Any], path: str) -> list[Problem]:
+        return check_grid(config, path)
+
+    @property
+    def stochastic(self) -> bool:
+        return bool(self.config["sampling"] == "random")
+
+    @property
+    def series_length(self) -> int:
+        return grid_length(self.config)
+
+
+class Integrated(Simulator):
+    """Series from a fixed-step integrator (``integrator_settings``), checked before any work;
+    every series has ``series_length`` recorded steps."""
+
+    def check_config(self, config: Mapping[str, Any], path: str) -> list[Problem]:
+        return check_integrator(config, path)
+
+    @property
+    def series_length(self) -> int:
+        return recorded(self.config)

@@ -25,7 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from deepbench.core.params import Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
+from deepbench.core.simulator import SimResult
 from deepbench.errors import Problem
 from deepbench.physics import _common
 
@@ -42,7 +42,7 @@ A = (
 WEIGHTS = (11 / 120, 0.0, 27 / 40, 27 / 40, -4 / 15, -4 / 15, 11 / 120)
 
 
-class DoublePendulum(Simulator):
+class DoublePendulum(_common.Integrated):
     """Double pendulum (two lengths, two masses, g); chaotic at large energies."""
 
     name = "physics.double_pendulum"
@@ -64,11 +64,8 @@ class DoublePendulum(Simulator):
     )
     settings: ClassVar[tuple[Setting, ...]] = _common.integrator_settings(0.005, 1000, ("rk6",))
 
-    def check_config(self, config: Mapping[str, object], path: str) -> list[Problem]:
-        return _common.check_integrator(config, path)
-
     def outputs(self) -> tuple[Output, ...]:
-        shape = (_common.recorded(self.config),)
+        shape = (self.series_length,)
         return (
             Output("theta1", shape, "float64", "rad", "upper angle (continuous)"),
             Output("theta2", shape, "float64", "rad", "lower angle (continuous)"),

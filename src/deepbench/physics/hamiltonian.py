@@ -21,14 +21,14 @@ from typing import ClassVar
 import numpy as np
 
 from deepbench.core.params import Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
+from deepbench.core.simulator import SimResult
 from deepbench.errors import Problem
 from deepbench.physics import _common
 from deepbench.physics._symplectic import SCHEMES
 from deepbench.physics.pendulum import GRAVITY, GRAVITY_ALTERNATIVE, _period
 
 
-class HamiltonianPendulum(Simulator):
+class HamiltonianPendulum(_common.Integrated):
     """Pendulum in canonical coordinates (q, p) with a symplectic integrator."""
 
     name = "physics.hamiltonian_pendulum"
@@ -46,11 +46,8 @@ class HamiltonianPendulum(Simulator):
     settings: ClassVar[tuple[Setting, ...]] = _common.integrator_settings(
         0.01, 1000, ("yoshida4", "leapfrog"))
 
-    def check_config(self, config: Mapping[str, object], path: str) -> list[Problem]:
-        return _common.check_integrator(config, path)
-
     def outputs(self) -> tuple[Output, ...]:
-        shape = (_common.recorded(self.config),)
+        shape = (self.series_length,)
         return (
             Output("q", shape, "float64", "rad", "angle (continuous past ±π when rotating)"),
             Output("p", shape, "float64", "kg m^2/s", "angular momentum"),

@@ -20,17 +20,15 @@ while 2γt < 1), written so that neither overflows nor cancels.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
 
 import numpy as np
 
-from deepbench.core.params import Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
-from deepbench.errors import Problem
+from deepbench.core.params import Output, Param
+from deepbench.core.simulator import SimResult
 from deepbench.physics import _common
 
 
-class Oscillator(Simulator):
+class Oscillator(_common.GridSeries):
     """Damped, optionally driven harmonic oscillator (under-, critically and over-damped)."""
 
     name = "physics.oscillator"
@@ -49,17 +47,9 @@ class Oscillator(Simulator):
         Param("drive_phase", 0.0, "rad", "driving phase φ", low=-2 * np.pi, high=2 * np.pi,
               period="2*pi"),
     )
-    settings: ClassVar[tuple[Setting, ...]] = _common.GRID_SETTINGS
-
-    def check_config(self, config: Mapping[str, object], path: str) -> list[Problem]:
-        return _common.check_grid(config, path)
-
-    @property
-    def stochastic(self) -> bool:
-        return self.config["sampling"] == "random"
 
     def outputs(self) -> tuple[Output, ...]:
-        shape = (_common.grid_length(self.config),)
+        shape = (self.series_length,)
         return (
             Output("x", shape, "float64", "m", "position"),
             Output("v", shape, "float64", "m/s", "velocity"),

@@ -38,8 +38,7 @@ from typing import ClassVar
 import numpy as np
 
 from deepbench.core.params import Alternative, Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
-from deepbench.errors import Problem
+from deepbench.core.simulator import SimResult
 from deepbench.physics import _common
 
 GRAVITY = (
@@ -56,7 +55,7 @@ GRAVITY_ALTERNATIVE = Alternative("g", (("g",), ("G", "M", "r")),
 BLOCK = 1 << 15  # elements per cache block of rows in the uniform-grid path
 
 
-class Pendulum(Simulator):
+class Pendulum(_common.GridSeries):
     """Simple (Newtonian) pendulum: exact nonlinear solution at any amplitude, or small-angle."""
 
     name = "physics.pendulum"
@@ -79,15 +78,8 @@ class Pendulum(Simulator):
                 choices=("exact", "small_angle")),
     )
 
-    def check_config(self, config: Mapping[str, object], path: str) -> list[Problem]:
-        return _common.check_grid(config, path)
-
-    @property
-    def stochastic(self) -> bool:
-        return self.config["sampling"] == "random"
-
     def outputs(self) -> tuple[Output, ...]:
-        shape = (_common.grid_length(self.config),)
+        shape = (self.series_length,)
         return (
             Output("theta", shape, "float64", "rad", "angle from the downward vertical "
                    "(continuous: grows past ±π when rotating)"),
