@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
-import time
+
+from timing import best, peak_rss_mb
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
@@ -42,14 +42,6 @@ LABEL = {"sersic64": "64×64 Sérsic (n 0.5–6, r_half 1–8 px, sheared), pixe
          "sky128_clean": "the same sky scenes without observation noise"}
 
 
-def _best(fn, repeats: int) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def run_case(name: str, n: int, repeats: int) -> None:
@@ -62,15 +54,15 @@ def run_case(name: str, n: int, repeats: int) -> None:
     threadpool_limits(1)
     spec = {**CASES[name], "n": n, "chunk_size": n, "seed": 1}
     plan = Plan(resolve(spec))
-    t = _best(lambda: plan.simulate_chunk(0), repeats)
+    t = best(lambda: plan.simulate_chunk(0), repeats)
     shape = plan.outputs[0].shape
     rng = np.random.Generator(np.random.SFC64(1))
-    t_noise = _best(lambda: rng.standard_normal((n, *shape), dtype=np.float32), repeats)
+    t_noise = best(lambda: rng.standard_normal((n, *shape), dtype=np.float32), repeats)
     extra = ""
     if name == "sersic64":
-        t_point = _best(lambda: _point_sampled_sersic(n, rng), repeats)
+        t_point = best(lambda: _point_sampled_sersic(n, rng), repeats)
         extra = f"  point-sampled NumPy Sérsic {n / t_point:,.0f}/s"
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     print(f"{name}: {n / t:,.0f} samples/s  peak RSS {rss:.0f} MB  |  yardsticks: "
           f"standard_normal fill {n / t_noise:,.0f}/s{extra}")
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
-import time
+
+from timing import best, peak_rss_mb
+
+
+def best_cold(fn, repeats: int) -> float:
+    return best(fn, repeats, warm_up=False)
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
@@ -33,13 +37,6 @@ LABEL = {"ds2": "CaloChallenge dataset-2 geometry (6480 voxels), electrons, log-
          "fastar": "FAST.AR-like PbWO4 24×24×24 (13824 voxels), electrons, uniform 1–100 GeV"}
 
 
-def _best(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def run_case(name: str, n: int, repeats: int) -> None:
@@ -70,11 +67,11 @@ def run_case(name: str, n: int, repeats: int) -> None:
     plan.simulate_chunk(0)
     times = {"pipeline": [], "simulate": [], "yardstick": []}
     for _ in range(repeats):          # interleaved, so that load changes hit all three alike
-        times["pipeline"].append(_best(lambda: plan.simulate_chunk(0), 1))
-        times["simulate"].append(_best(lambda: sim.simulate(params, rng), 1))
-        times["yardstick"].append(_best(lambda: rng.poisson(means), 1))
+        times["pipeline"].append(best_cold(lambda: plan.simulate_chunk(0), 1))
+        times["simulate"].append(best_cold(lambda: sim.simulate(params, rng), 1))
+        times["yardstick"].append(best_cold(lambda: rng.poisson(means), 1))
     best = {k: min(v) for k, v in times.items()}
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     print(f"{name}: pipeline {n / best['pipeline']:,.0f} showers/s "
           f"({best['pipeline'] / n * 1e3:.3f} ms/shower)  simulate() {n / best['simulate']:,.0f}/s"
           f"  peak RSS {rss:.0f} MB  |  yardstick rng.poisson per voxel "

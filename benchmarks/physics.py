@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
-import time
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 import numpy as np  # noqa: E402
+from timing import best, peak_rss_mb  # noqa: E402
 
 UNIFORM = {"dist": "uniform"}
 PENDULUM = {"simulator": "physics.pendulum",
@@ -30,14 +29,6 @@ PENDULUM = {"simulator": "physics.pendulum",
             "config": {"start": 0.0, "stop": 20.0, "steps": 1000}}
 
 
-def _best(fn, repeats: int) -> float:
-    fn()  # warm-up
-    best = np.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def _pipeline(spec: dict, n: int, chunk: int):
@@ -46,7 +37,7 @@ def _pipeline(spec: dict, n: int, chunk: int):
 
     plan = Plan(resolve({**spec, "n": n, "chunk_size": chunk, "seed": 1}))
     def run() -> None:
-        for k in range(plan.n_chunks):
+        for k in range(plan.spec.n_chunks):
             plan.simulate_chunk(k)  # dropped at once, as a store would after writing it
 
     return run
@@ -71,13 +62,13 @@ def _simulate_only(spec: dict, n: int, chunk: int):
 
 def case_pendulum(repeats: int) -> tuple[str, int, float, str]:
     n = 10_000
-    seconds = _best(_pipeline(PENDULUM, n, 1000), repeats)
-    alone = _best(_simulate_only(PENDULUM, n, 1000), repeats)
+    seconds = best(_pipeline(PENDULUM, n, 1000), repeats)
+    alone = best(_simulate_only(PENDULUM, n, 1000), repeats)
     times = np.linspace(0.0, 20.0, 1000).tolist()  # the same grid, one ellipj call per step
     direct = {**PENDULUM, "config": {"sampling": "explicit", "times": times}}
-    yard = _best(_pipeline(direct, n, 1000), repeats)
+    yard = best(_pipeline(direct, n, 1000), repeats)
     x = np.random.default_rng(0).uniform(-3, 3, (1000, 1000))
-    sin = _best(lambda: [np.sin(x) for _ in range(10)], repeats)
+    sin = best(lambda: [np.sin(x) for _ in range(10)], repeats)
     return ("exact pendulum, 10,000 × 1,000 uniform steps (8 outputs)", n, seconds,
             f"simulate() alone: {alone:.2f} s; direct ellipj per step: {yard:.2f} s "
             f"({yard / seconds:.1f}× slower); one np.sin over the (B, T) array: {sin:.2f} s")
@@ -86,7 +77,7 @@ def case_pendulum(repeats: int) -> tuple[str, int, float, str]:
 def case_small_angle(repeats: int) -> tuple[str, int, float, str]:
     n = 100_000
     spec = {**PENDULUM, "config": {"steps": 100, "stop": 10.0, "approximation": "small_angle"}}
-    seconds = _best(_pipeline(spec, n, 10_000), repeats)
+    seconds = best(_pipeline(spec, n, 10_000), repeats)
     return ("small-angle pendulum, 100 steps", n, seconds,
             "original DeepBench: about 3,000 series/s")
 
@@ -97,10 +88,10 @@ def case_hamiltonian(repeats: int) -> tuple[str, int, float, str]:
             "params": {"q0": {**UNIFORM, "low": -2.5, "high": 2.5},
                        "p0": {**UNIFORM, "low": -1.0, "high": 1.0}},
             "config": {"dt": 0.01, "steps": 100, "method": "yoshida4"}}
-    seconds = _best(_pipeline(spec, n, 10_000), repeats)
-    alone = _best(_simulate_only(spec, n, 10_000), repeats)
+    seconds = best(_pipeline(spec, n, 10_000), repeats)
+    alone = best(_simulate_only(spec, n, 10_000), repeats)
     q = np.random.default_rng(0).uniform(-3, 3, 10_000)
-    floor = _best(lambda: [np.sin(q) for _ in range(301 * (n // 10_000))], repeats)
+    floor = best(lambda: [np.sin(q) for _ in range(301 * (n // 10_000))], repeats)
     return ("Hamiltonian pendulum, 100 Yoshida-4 steps", n, seconds,
             f"simulate() alone: {n / alone:,.0f} series/s; its 301 np.sin calls per series "
             f"alone: {n / floor:,.0f} series/s; original DeepBench: about 2 series/s")
@@ -111,9 +102,9 @@ def case_nbody(repeats: int) -> tuple[str, int, float, str]:
     spec = {"simulator": "physics.nbody", "params": {"radius": 1.0, "virial_ratio": 0.5},
             "config": {"n_bodies": 3, "initial": "random", "dt": 0.001, "steps": 1000,
                        "method": "yoshida4"}}
-    seconds = _best(_pipeline(spec, n, 1000), repeats)
+    seconds = best(_pipeline(spec, n, 1000), repeats)
     leap = {**spec, "config": {**spec["config"], "method": "leapfrog"}}
-    yard = _best(_pipeline(leap, n, 1000), repeats)
+    yard = best(_pipeline(leap, n, 1000), repeats)
     return ("N-body, 1,000 three-body systems × 1,000 Yoshida-4 steps", n, seconds,
             f"same with leapfrog (1 force evaluation per step instead of 3): {yard:.2f} s")
 
@@ -124,7 +115,7 @@ def case_double(repeats: int) -> tuple[str, int, float, str]:
             "params": {"theta1": {**UNIFORM, "low": -3, "high": 3},
                        "theta2": {**UNIFORM, "low": -3, "high": 3}},
             "config": {"dt": 0.005, "steps": 1000}}
-    seconds = _best(_pipeline(spec, n, 1000), repeats)
+    seconds = best(_pipeline(spec, n, 1000), repeats)
     return ("double pendulum, 1,000 × 1,000 RK6 steps (5 s)", n, seconds, "")
 
 
@@ -134,7 +125,7 @@ def case_oscillator(repeats: int) -> tuple[str, int, float, str]:
             "params": {"damping": {**UNIFORM, "low": 0.0, "high": 15.0},
                        "force": {**UNIFORM, "low": 0.0, "high": 2.0}},
             "config": {"steps": 1000}}
-    seconds = _best(_pipeline(spec, n, 1000), repeats)
+    seconds = best(_pipeline(spec, n, 1000), repeats)
     return ("damped driven oscillator, 10,000 × 1,000 steps", n, seconds, "")
 
 
@@ -150,7 +141,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.case:
         label, n, seconds, yardstick = CASES[args.case](args.repeats)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = peak_rss_mb()
         print(f"| {label} | {n / seconds:,.0f} | {seconds:.2f} | {rss:,.0f} | {yardstick} |",
               flush=True)
         return
