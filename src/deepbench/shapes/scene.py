@@ -38,7 +38,7 @@ class ShapeScene(Simulator):
     """k shapes on one canvas; catalogue rows give each object's kind, centre, size, box."""
 
     name = "shapes.scene"
-    version = 2
+    version = 3  # 3: curved crossings solved without sin/cos (last bits of curved pixels)
     summary = "several anti-aliased shapes on one canvas, with an object catalogue and masks"
     params = (Param("n_objects", 2, "", "number of shapes in the image", low=0, high=64,
                     kind="int"),)
