@@ -168,10 +168,11 @@ def main() -> None:
         label, rate, yardstick = CASES[args.case[0]](args.repeats)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         ratio = "" if yardstick is None else f"{yardstick:,.0f} | {rate / yardstick:.1%}"
-        print(f"| {label} ({args.tag}) | {rate:,.0f} | {ratio or '– | –'} | {rss:,.0f} |", flush=True)
+        print(f"| {label} ({args.tag}) | {rate:,.0f} | {ratio or '– | –'} | {rss:,.0f} | "
+              f"{os.getloadavg()[0]:.1f} |", flush=True)
         return
     print("| case (one worker) | samples/s | noise alone, same process (samples/s) | ratio | "
-          "peak RSS (MB) |\n|---|---:|---:|---:|---:|", flush=True)
+          "peak RSS (MB) | load average |\n|---|---:|---:|---:|---:|---:|", flush=True)
     runs = [(sys.executable, "this checkout")]
     if args.baseline_python:
         runs.append((args.baseline_python, "baseline"))
