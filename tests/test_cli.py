@@ -46,7 +46,7 @@ def test_generate_info_show_export_on_the_example(tmp_path):
         meta = json.loads(f.attrs["deepbench"])
         assert meta["spec"]["n"] == 300 and meta["seed"] == 2024
         assert len(meta["chunks"]["sha256"]) == 3 and meta["run_id"]
-        assert meta["simulators"]["shapes.arc"] == 2
+        assert meta["simulators"]["shapes.arc"] == 3
     info = run("info", str(out)).stdout
     assert "300 samples" in info and "labels/radius" in info
     png = tmp_path / "grid.png"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import deepbench
-from deepbench.physics.hamiltonian import integrate
+from deepbench.physics.hamiltonian import integrate, sin_half_tan
 from deepbench.physics.pendulum import exact
 
 Q0 = np.array([0.5, 2.0, 3.0])
@@ -51,3 +51,28 @@ def test_outputs_are_hamiltons_equations():
     np.testing.assert_allclose(b.truth["max_energy_error"],
                                np.abs(o["H"] - o["H"][:, :1]).max(1) / o["H"][:, 0])
     assert np.all(b.truth["max_energy_error"] < 1e-6)
+
+
+_ANGLES = np.concatenate([
+    np.linspace(-10.0, 10.0, 20_001), [0.0, -0.0, 1e-300, 5e-324, 1e-8, -1e-8],
+    np.pi * np.arange(-64, 65), np.nextafter(np.pi, 0) * np.array([1, -1, 3, -3]),
+    np.pi / 2 * np.array([1, -1, 3, -3]), [1e4, -12345.678, 1e6 + 0.1],
+    np.random.default_rng(3).uniform(-100, 100, 10_000)])
+
+
+def test_sin_from_the_half_angle_tangent_is_np_sin_to_a_few_ulp():
+    # the integrator's force and H use sin q = 2τ/(1 + τ²), 1 − cos q = τ sin q, τ = tan(q/2)
+    sin, one_minus_cos = sin_half_tan(_ANGLES)
+    ref = np.sin(_ANGLES)
+    assert np.all(np.abs(sin - ref) <= 4 * np.spacing(np.abs(ref)) + 1e-320)
+    half = np.sin(_ANGLES / 2)
+    ref = 2 * half * half  # 1 − cos q without cancellation near 0
+    assert np.all(np.abs(one_minus_cos - ref) <= 8 * np.spacing(ref) + 1e-320)
+    assert np.all(np.isfinite(sin)) and np.all(np.isfinite(one_minus_cos))
+
+
+def test_integrator_force_is_the_half_angle_formula():
+    q, _, force = integrate(Q0, np.array([0.0, 1.0, -2.0]), np.ones(3), np.full(3, 9.81), 0.01,
+                            300, 3, "yoshida4")
+    np.testing.assert_array_equal(force, sin_half_tan(q)[0])
+    np.testing.assert_allclose(force, np.sin(q), rtol=0, atol=4e-16)

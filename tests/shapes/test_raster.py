@@ -299,3 +299,11 @@ def test_polygon_invariant_under_rotation_by_its_symmetry(dx, dy, r, n, angle):
     b, _ = draw("shapes.polygon", (40, 40), radius=r, n_sides=n, angle=angle + 2 * math.pi / n,
                 cx=dx, cy=dy)
     assert np.abs(a - b).max() < 1e-6
+
+
+def test_segment_sine_from_the_half_angle_tangent_is_np_sin_to_a_few_ulp():
+    # the elliptic-segment term (Δt − sin Δt) takes sin Δt as 2τ/(1 + τ²), τ = tan(Δt/2)
+    x = np.concatenate([np.linspace(0, np.pi / 2, 100_001), [5e-324, 1e-300, 1e-8, np.pi / 2],
+                        -np.linspace(0, np.pi / 2, 1001)])
+    ref = np.sin(x)
+    assert np.all(np.abs(R._sin(x) - ref) <= 4 * np.spacing(np.abs(ref)) + 1e-320)

@@ -32,6 +32,7 @@ class HamiltonianPendulum(_common.Integrated):
     """Pendulum in canonical coordinates (q, p) with a symplectic integrator."""
 
     name = "physics.hamiltonian_pendulum"
+    version = 2  # 2: sin q from tan(q/2) (a few ulp from np.sin), so the last bits changed
     summary = ("pendulum H = p²/(2mL²) + mgL(1 − cos q), symplectic (leapfrog or 4th-order "
                "Yoshida); q, p, dq/dt, dp/dt and H over time")
     params = (
@@ -75,24 +76,25 @@ class HamiltonianPendulum(_common.Integrated):
         period, shortest = _periods(params)
         dt = self.config["dt"]
         _common.check_step(dt, shortest, *_STEP)
-        qs, ps, fs = _integrate(q0, p0, 1 / inertia, stiffness, dt, self.config["steps"],
-                                self.config["every"], self.config["method"])
+        qs, ps, fs, cs = _integrate(q0, p0, 1 / inertia, stiffness, dt, self.config["steps"],
+                                    self.config["every"], self.config["method"])
         batch, steps = len(q0), qs.shape[0]
         outputs = {o.name: np.empty((batch, steps)) for o in self.outputs()}
         energy_error = np.empty(batch)
+        scratch = np.empty((min(batch, max(1, (1 << 15) // steps)), steps))
         for cols in _blocks(batch, steps):  # cache blocking over samples (not a loop per sample)
             out = {k: v[cols] for k, v in outputs.items()}
             q, p = out["q"], out["p"]
-            q[...] = qs[:, cols].T
-            p[...] = ps[:, cols].T
-            np.multiply(fs[:, cols].T, -stiffness[cols, None], out=out["dp_dt"])
-            np.multiply(p, (1 / inertia)[cols, None], out=out["dq_dt"])
-            h = out["H"]
-            np.multiply(q, 0.5, out=h)
-            np.sin(h, out=h)
-            np.square(h, out=h)
-            h *= (2 * stiffness)[cols, None]  # mgL(1 − cos q) = 2mgL sin²(q/2), exact near 0
-            h += 0.5 * p * out["dq_dt"]
+            h, dq_dt, dp_dt = out["H"], out["dq_dt"], out["dp_dt"]
+            # transposed copies first: ufuncs on transposed operands run several times slower
+            for dst, src in ((q, qs), (p, ps), (dp_dt, fs), (h, cs)):
+                dst[...] = src[:, cols].T
+            dp_dt *= -stiffness[cols, None]
+            np.multiply(p, (1 / inertia)[cols, None], out=dq_dt)
+            h *= stiffness[cols, None]  # mgL(1 − cos q)
+            half_p = np.multiply(p, 0.5, out=scratch[: h.shape[0]])
+            half_p *= dq_dt
+            h += half_p
             energy_error[cols] = _common.max_relative_error(h)
         truth = {"period": period, "max_energy_error": energy_error}
         return SimResult(outputs, truth)
@@ -108,35 +110,68 @@ def integrate(q0: np.ndarray, p0: np.ndarray, inv_inertia: np.ndarray, stiffness
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """q, p and sin q at steps 0, every, 2·every, … as ``(B, T)``; vectorised over the batch."""
     return tuple(a.T.copy() for a in _integrate(q0, p0, inv_inertia, stiffness, dt, steps,
-                                                 every, method))  # type: ignore[return-value]
+                                                 every, method)[:3])  # type: ignore[return-value]
+
+
+def sin_half_tan(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """sin q and 1 − cos q as 2τ/(1 + τ²) and τ·sin q, with τ = tan(q/2) (exact near 0).
+
+    NumPy evaluates float64 ``tan`` with SIMD (about 1.2 ns per value on this project's machine)
+    but ``sin`` one value at a time (about 7.7 ns), so this is several times faster than
+    ``np.sin``; it agrees with it to a few units in the last place (tested) at any |q| (τ stays
+    finite: q/2 is never exactly an odd multiple of π/2 in floating point). The integrator below
+    inlines the same operations on half angles.
+    """
+    tau = np.tan(0.5 * q)
+    sin = 2.0 * (tau / (1.0 + tau * tau))
+    return sin, tau * sin
 
 
 def _integrate(q0: np.ndarray, p0: np.ndarray, inv_inertia: np.ndarray, stiffness: np.ndarray,
                dt: float, steps: int, every: int, method: str
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """As :func:`integrate`, time-major ``(T, B)`` (each recorded step is one contiguous row)."""
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`integrate`, time-major ``(T, B)`` (each recorded step is one contiguous row),
+    and 1 − cos q at the recorded steps.
+
+    The state is (q/2, p) and the force is evaluated as in :func:`sin_half_tan`, halved: scaling
+    by 2 is exact, so these are the same numbers as q, p with the force 2τ/(1 + τ²), in fewer
+    passes.
+    """
     kicks, drifts = SCHEMES[method]
-    kick = [c * dt * stiffness for c in kicks]
-    drift = [d * dt * inv_inertia for d in drifts]
+    kick = [2 * c * dt * stiffness for c in kicks]  # times the half force τ/(1 + τ²)
+    drift = [0.5 * d * dt * inv_inertia for d in drifts]  # moves q/2
     first = kick[0]
-    q, p = q0.copy(), p0.copy()
-    force = np.sin(q)
-    tmp = np.empty_like(q)
+    half, p = 0.5 * q0, p0.copy()
+    force, tau, tmp = (np.empty_like(half) for _ in range(3))  # force: (sin q)/2
+
+    def evaluate() -> None:
+        np.tan(half, out=tau)
+        np.multiply(tau, tau, out=tmp)
+        np.add(tmp, 1.0, out=tmp)
+        np.divide(tau, tmp, out=force)
+
+    def record(j: int) -> None:
+        np.multiply(half, 2.0, out=qs[j])
+        ps[j] = p
+        np.multiply(force, 2.0, out=fs[j])
+        np.multiply(tau, fs[j], out=cs[j])
+
     rows = steps // every + 1
-    qs, ps, fs = (np.empty((rows, len(q))) for _ in range(3))
-    qs[0], ps[0], fs[0] = q, p, force
+    qs, ps, fs, cs = (np.empty((rows, len(half))) for _ in range(4))
+    evaluate()
+    record(0)
     for j in range(1, steps + 1):  # time steps are sequential; the batch is vectorised inside
         np.multiply(first, force, out=tmp)
         p -= tmp
         for d, c in zip(drift, kick[1:], strict=True):
             np.multiply(d, p, out=tmp)
-            q += tmp
-            np.sin(q, out=force)
+            half += tmp
+            evaluate()
             np.multiply(c, force, out=tmp)
             p -= tmp
         if j % every == 0:
-            qs[j // every], ps[j // every], fs[j // every] = q, p, force
-    return qs, ps, fs
+            record(j // every)
+    return qs, ps, fs, cs
 
 
 _STEP = ("config.dt", "2π√(L/g), or one revolution")

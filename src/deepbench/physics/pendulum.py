@@ -115,14 +115,16 @@ class Pendulum(_common.GridSeries):
         names = [o.name for o in self.outputs()]
         outputs = {n: np.empty((batch, t.shape[-1])) for n in names}
         energy_error = np.empty(batch)
+        solution = None if small else _Exact(theta0, omega_i, w0, t, uniform)
         for rows in _row_blocks(batch, t.shape[-1]):  # cache blocking: a few rows at a time
             tt = t[rows] if t.ndim == 2 else t
-            if small:
+            dst = {n: a[rows] for n, a in outputs.items()}
+            if solution is None:
                 state = small_angle(theta0[rows], omega_i[rows], w0[rows], tt)
-            else:
-                state = exact(theta0[rows], omega_i[rows], w0[rows], tt, uniform=uniform)
-            _observe({n: a[rows] for n, a in outputs.items()}, state, tt, length[rows],
-                     mass[rows], g[rows], harmonic=small)
+            else:  # written straight into the outputs: sin θ into x, 1 − cos θ into y
+                state = (dst["theta"], dst["omega"], dst["x"], dst["y"])
+                solution.fill(rows, state)
+            _observe(dst, state, tt, length[rows], mass[rows], g[rows], harmonic=small)
             energy_error[rows] = _common.max_relative_error(outputs["total_energy"][rows])
         if small:
             period = 2 * np.pi / w0
@@ -139,17 +141,23 @@ class Pendulum(_common.GridSeries):
 def _observe(dst: dict[str, np.ndarray], state: tuple[np.ndarray, ...], t: np.ndarray,
              length: np.ndarray, mass: np.ndarray, g: np.ndarray, harmonic: bool) -> None:
     """Fill the output series of a block of rows from θ, θ', sin θ and 1 − cos θ; ``harmonic``
-    uses the small-angle model's potential ½mgLθ²."""
+    uses the small-angle model's potential ½mgLθ². The state may already sit in the outputs
+    (θ, θ' in theirs, sin θ in x, 1 − cos θ in y): each is read before it is overwritten."""
     theta, omega, sin_theta, one_minus_cos = state
-    dst["theta"][...] = theta
-    dst["omega"][...] = omega
+    if theta is not dst["theta"]:
+        dst["theta"][...] = theta
+    if omega is not dst["omega"]:
+        dst["omega"][...] = omega
+    if harmonic:
+        shape = 0.5 * theta * theta
+        np.multiply(shape, (mass * g * length)[:, None], out=dst["potential_energy"])
+    else:
+        np.multiply(one_minus_cos, (mass * g * length)[:, None], out=dst["potential_energy"])
     np.multiply(sin_theta, length[:, None], out=dst["x"])
     np.subtract(one_minus_cos, 1.0, out=dst["y"])
     dst["y"] *= length[:, None]
     np.multiply(omega, omega, out=dst["kinetic_energy"])
     dst["kinetic_energy"] *= (0.5 * mass * length**2)[:, None]
-    shape = 0.5 * theta * theta if harmonic else one_minus_cos
-    np.multiply(shape, (mass * g * length)[:, None], out=dst["potential_energy"])
     np.add(dst["kinetic_energy"], dst["potential_energy"], out=dst["total_energy"])
     dst["t"][...] = t
 
@@ -178,59 +186,77 @@ def small_angle(theta0: np.ndarray, omega_i: np.ndarray, w0: np.ndarray, t: np.n
 
 
 def exact(theta0: np.ndarray, omega_i: np.ndarray, w0: np.ndarray, t: np.ndarray, *,
-          uniform: bool = False) -> tuple[np.ndarray, ...]:
-    """Exact θ(t), θ'(t), sin θ and 1 − cos θ, each ``(B, T)``.
+          uniform: bool = False, out: tuple[np.ndarray, ...] | None = None
+          ) -> tuple[np.ndarray, ...]:
+    """Exact θ(t), θ'(t), sin θ and 1 − cos θ, each ``(B, T)`` (written into ``out`` if given).
 
     ``t`` is ``(T,)`` (shared) or ``(B, T)``; ``uniform`` says a shared ``t`` is equally spaced,
     which enables the addition-theorem path.
     """
-    from scipy.special import ellipk, ellipkinc
-
-    batch, steps = len(theta0), t.shape[-1]
-    half = 0.5 * theta0
-    s_half = np.sin(half)
-    v = 0.5 * omega_i / w0
-    m = v * v + s_half * s_half
-    out = tuple(np.empty((batch, steps)) for _ in range(4))
-    lib = m <= 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        k = np.sqrt(m)
-        sign = np.where(v < 0, -1.0, 1.0)
-        param = np.where(lib, m, 1 / m)  # SciPy's parameter: m, or 1/m when rotating
-        rate = np.where(lib, w0, k * w0)
-        u0 = np.where(lib, ellipkinc(np.arctan2(s_half, v), param),
-                      ellipkinc(sign * half, param))
-        turn = np.where(lib, 0.0, np.pi / (2 * ellipk(param)))
-    top = ~np.isfinite(u0)  # the unstable equilibrium θ₀ = ±π, θ'₀ = 0 (u₀ = K(1) = ∞)
-    u0[top] = 0.0
-    sn, cn, dn = _jacobi(u0, rate, param, t, uniform)
-    if lib.any():  # rotating rows get meaningless values here, overwritten below
-        _librate(out, sn, cn, dn, k, w0)
-    if not lib.all():
-        ro = np.flatnonzero(~lib)
-        part = tuple(np.empty((ro.size, steps)) for _ in range(4))
-        _rotate(part, sn[ro], cn[ro], dn[ro], u0[ro], rate[ro], turn[ro],
-                t[ro] if t.ndim == 2 else t, sign[ro])
-        for a, p in zip(out, part, strict=True):
-            a[ro] = p
-    if top.any():
-        for arr, value in zip(out, (theta0[top][:, None], 0.0, 0.0, 2.0), strict=True):
-            arr[top] = value
+    if out is None:
+        out = tuple(np.empty((len(theta0), t.shape[-1])) for _ in range(4))
+    _Exact(theta0, omega_i, w0, t, uniform).fill(slice(None), out)
     return out
+
+
+class _Exact:
+    """The per-sample part of the exact solution (k, u₀, the ``ellipj`` tables of the uniform
+    path), computed once for the batch; :meth:`fill` then writes the series of a block of rows."""
+
+    def __init__(self, theta0: np.ndarray, omega_i: np.ndarray, w0: np.ndarray, t: np.ndarray,
+                 uniform: bool) -> None:
+        from scipy.special import ellipk, ellipkinc
+
+        half = 0.5 * theta0
+        s_half = np.sin(half)
+        v = 0.5 * omega_i / w0
+        m = v * v + s_half * s_half
+        self.lib = m <= 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.k = np.sqrt(m)
+            self.sign = np.where(v < 0, -1.0, 1.0)
+            self.param = np.where(self.lib, m, 1 / m)  # SciPy's parameter: m, or 1/m when rotating
+            self.rate = np.where(self.lib, w0, self.k * w0)
+            u0 = np.where(self.lib, ellipkinc(np.arctan2(s_half, v), self.param),
+                          ellipkinc(self.sign * half, self.param))
+            self.turn = np.where(self.lib, 0.0, np.pi / (2 * ellipk(self.param)))
+        self.top = ~np.isfinite(u0)  # the unstable equilibrium θ₀ = ±π, θ'₀ = 0 (u₀ = K(1) = ∞)
+        u0[self.top] = 0.0
+        self.u0, self.w0, self.theta0, self.t = u0, w0, theta0, t
+        self.tables = None
+        if uniform and t.ndim == 1 and t.size >= 16:
+            self.tables = _uniform_tables(u0 + self.rate * t[0], self.rate * (t[1] - t[0]),
+                                          self.param, t.size)
+
+    def fill(self, rows: slice, out: tuple[np.ndarray, ...]) -> None:
+        """θ, θ', sin θ, 1 − cos θ of the samples ``rows`` into ``out`` (each (rows, T))."""
+        t = self.t[rows] if self.t.ndim == 2 else self.t
+        lib, top = self.lib[rows], self.top[rows]
+        u0, rate, param = self.u0[rows], self.rate[rows], self.param[rows]
+        if self.tables is None:
+            sn, cn, dn = ellipj_reduced(u0[:, None] + rate[:, None] * t, param)
+        else:
+            starts, offsets = (tuple(a[rows] for a in table) for table in self.tables)
+            sn, cn, dn = _add(starts, offsets, param, t.shape[-1])
+        if lib.any():  # rotating rows get meaningless values here, overwritten below
+            _librate(out, sn, cn, dn, self.k[rows], self.w0[rows])
+        if not lib.all():
+            ro = np.flatnonzero(~lib)
+            part = tuple(np.empty((ro.size, t.shape[-1])) for _ in range(4))
+            _rotate(part, sn[ro], cn[ro], dn[ro], u0[ro], rate[ro], self.turn[rows][ro],
+                    t[ro] if t.ndim == 2 else t, self.sign[rows][ro])
+            for a, p in zip(out, part, strict=True):
+                a[ro] = p
+        if top.any():
+            for arr, value in zip(out, (self.theta0[rows][top][:, None], 0.0, 0.0, 2.0),
+                                  strict=True):
+                arr[top] = value
 
 
 def _row_blocks(batch: int, steps: int) -> list[slice]:
     """Slices of rows holding about ``BLOCK`` elements each (cache blocking, not per sample)."""
     rows = max(1, BLOCK // steps)
     return [slice(a, min(batch, a + rows)) for a in range(0, batch, rows)]
-
-
-def _jacobi(u0: np.ndarray, rate: np.ndarray, m: np.ndarray, t: np.ndarray, uniform: bool
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """sn, cn, dn of ``u0 + rate·t`` (rows) with parameter ``m`` (rows)."""
-    if not (uniform and t.ndim == 1 and t.size >= 16):
-        return ellipj_reduced(u0[:, None] + rate[:, None] * t, m)
-    return _jacobi_uniform(u0 + rate * t[0], rate * (t[1] - t[0]), m, t.size)
 
 
 def ellipj_reduced(u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -259,13 +285,14 @@ def ellipj_reduced(u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return odd * sn, odd * cn, dn
 
 
-def _jacobi_uniform(start: np.ndarray, step: np.ndarray, m: np.ndarray, steps: int
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """sn, cn, dn at ``start + j·step`` (j < steps) by the addition theorem (DLMF 22.8.1–3).
+def _uniform_tables(start: np.ndarray, step: np.ndarray, m: np.ndarray, steps: int
+                    ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """sn, cn, dn at the block starts ``start + S²·j·step`` and at the offsets ``j·step``
+    (j < S²), from which :func:`_add` gives them at ``start + j·step`` (j < steps; DLMF 22.8.1–3).
 
     With S = ⌈T^⅓⌉, ``ellipj`` runs on the offsets j·step and S·j·step (j < S) and on the block
-    starts start + S²·j·step (j < ⌈T/S²⌉): about 3·T^⅓ calls per sample instead of T; the rest
-    is arithmetic (two applications of the addition theorem).
+    starts (j < ⌈T/S²⌉): about 3·T^⅓ calls per sample instead of T; the rest is arithmetic (two
+    applications of the addition theorem).
     """
     from scipy.special import ellipj
 
@@ -277,14 +304,13 @@ def _jacobi_uniform(start: np.ndarray, step: np.ndarray, m: np.ndarray, steps: i
     fine = ellipj(step[:, None] * np.arange(size), m2)[:3]
     coarse = ellipj_reduced((step * size)[:, None] * np.arange(size), m)
     starts = ellipj_reduced(start[:, None] + (step * size**2)[:, None] * np.arange(blocks), m)
-    offsets = _add(coarse, fine, m)
-    flat = _add(starts, offsets, m)
-    return tuple(a[:, :steps] for a in flat)  # type: ignore[return-value]
+    return starts, _add(coarse, fine, m)
 
 
-def _add(u: tuple[np.ndarray, ...], v: tuple[np.ndarray, ...], m: np.ndarray
-         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """sn, cn, dn of every sum U_a + v_b, flattened to (B, A·Bv) with b fastest:
+def _add(u: tuple[np.ndarray, ...], v: tuple[np.ndarray, ...], m: np.ndarray,
+         keep: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """sn, cn, dn of every sum U_a + v_b, flattened to (B, A·Bv) with b fastest (the first
+    ``keep`` columns if given):
     ((sn U cn v dn v + sn v cn U dn U), (cn U cn v − sn U dn U sn v dn v),
     (dn U dn v − m sn U cn U sn v cn v)) / (1 − m sn²U sn²v)."""
     su, cu, du = (a[:, :, None] for a in u)
@@ -302,7 +328,7 @@ def _add(u: tuple[np.ndarray, ...], v: tuple[np.ndarray, ...], m: np.ndarray
     dn -= (mm * su * cu) * (sv * cv)
     dn *= inv
     shape = (len(m), su.shape[1] * sv.shape[2])
-    return sn.reshape(shape), cn.reshape(shape), dn.reshape(shape)
+    return tuple(a.reshape(shape)[:, :keep] for a in (sn, cn, dn))  # type: ignore[return-value]
 
 
 def _librate(dst: tuple[np.ndarray, ...], sn: np.ndarray, cn: np.ndarray, dn: np.ndarray,

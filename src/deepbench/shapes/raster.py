@@ -23,7 +23,9 @@ winding number at every centre (a pixel is on iff its centre is inside).
 
 Work is vectorised over every piece of a sub-batch of regions (``BATCH_CELLS`` cells) at once
 (``np.repeat`` over crossing counts, ``np.bincount`` into the cell buffers); the buffer holds only
-the rows that some piece crosses (the others are 0). Everything is float64 until the final cast.
+the rows that some piece crosses (the others are 0), column-major, so the sums along x are one
+vectorised add per grid column. :func:`maximum` composites regions straight from those rows into
+their images. Everything is float64 until the final cast.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ Arr = NDArray[np.float64]
 Image = NDArray[np.float32]
 TAU = 2 * np.pi
 BATCH_CELLS = 1 << 19  # cells per sub-batch: the buffers and temporaries stay in cache
+COLUMN_MAJOR_UP_TO = 66  # widest row (W + 2 cells) summed column by column
 
-__all__ = ["Edges", "polygon", "ellipse", "annular_sector", "rasterise", "blocks", "TAU"]
+__all__ = ["Edges", "polygon", "ellipse", "annular_sector", "rasterise", "blocks", "maximum", "TAU"]
 
 @dataclass(frozen=True)
 class Edges:
@@ -268,37 +271,97 @@ def blocks(edges: Edges, shape: tuple[int, int], antialias: bool = True, align: 
     """The images of regions o0 ≤ k < o1, sub-batch by sub-batch (``align`` divides o0).
 
     The yielded array is a scratch buffer, overwritten by the next sub-batch: use it before
-    asking for the next one (this keeps the working set in cache for callers that reduce it, such
-    as the scenes' compositing).
+    asking for the next one (this keeps the working set in cache for callers that reduce it).
     """
     h, w = shape
+    scratch: Image | None = None
+    for o0, o1, rows, acc in _sub_batches(edges, shape, antialias, align):
+        if scratch is None:
+            scratch = np.empty((min(o1 - o0, edges.n), h, w), dtype=np.float32)
+        images = scratch[: o1 - o0]
+        flat = images.reshape(-1, w)
+        flat.fill(0.0)
+        flat[rows] = acc.T
+        yield o0, o1, images
+
+
+def maximum(edges: Edges, shape: tuple[int, int], image: NDArray[np.intp], slot: NDArray[np.intp],
+            n_images: int, antialias: bool = True) -> Image:
+    """Per-pixel maximum of the regions' images, (n_images, H, W): region k is drawn into image
+    ``image[k]`` (non-decreasing), where it is the ``slot[k]``-th region (distinct within an image).
+
+    The same values as the maximum over :func:`blocks`' images, without making them: per sub-batch
+    and per slot the rows that some piece crosses go straight into the images (the images' other
+    rows, and the regions' empty rows, stay 0), so the per-region images are never filled, written
+    and read again.
+    """
+    h, w = shape
+    out = np.zeros((n_images, h, w), dtype=np.float32)
+    if not edges.n:
+        return out
+    # rows as single items: NumPy gathers and scatters those faster than rows of a 2-D array
+    row_type = np.dtype((np.void, 4 * w))
+    flat = out.reshape(n_images * h, w).view(row_type).reshape(-1)
+    buf = np.empty((0, w), dtype=np.float32)
+    for o0, o1, rows, acc in _sub_batches(edges, shape, antialias, slot=slot):
+        n = o1 - o0
+        line = rows % (n * h)  # rows are ordered by slot, then line
+        target = image[o0 + line // h] * h + line % h
+        bounds = np.searchsorted(rows, np.arange(int(slot[o0:o1].max()) + 2) * (n * h))
+        for j in range(bounds.size - 1):  # over the slots, not the samples: each image once per slot
+            part = slice(bounds[j], bounds[j + 1])
+            t = target[part]
+            if buf.shape[0] < t.size:
+                buf = np.empty((t.size, w), dtype=np.float32)
+            vals = buf[: t.size]
+            vals.T[...] = acc[:, part]
+            if j:  # an image's first region finds nothing drawn there yet (regions are in image order)
+                np.maximum(vals, np.take(flat, t).view(np.float32).reshape(-1, w), out=vals)
+            flat[t] = vals.view(row_type).reshape(-1)
+    return out
+
+
+def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: int = 1,
+                 slot: NDArray[np.intp] | None = None
+                 ) -> Iterator[tuple[int, int, NDArray[np.intp], Arr]]:
+    """Per sub-batch of regions o0 ≤ k < o1 (``align`` divides o0): the rows (over the sub-batch,
+    region-major, or slot-major then region-major where ``slot`` is given) that some piece crosses,
+    and their pixel values, (W, rows), >= 0 (anti-aliased) or 0/1."""
+    h, w = shape
     step = max(align, BATCH_CELLS // (h * (w + 2)) // align * align)
-    scratch = np.empty((min(step, edges.n), h, w), dtype=np.float32)
-    draw = _coverage if antialias else _centres
+    pieces = _coverage if antialias else _centres
     for o0 in range(0, edges.n, step):
         o1 = min(edges.n, o0 + step)
         seg, arc = edges.block(o0, o1)
         # owners relative to the sub-batch; pixel edges at integers (pixel j spans [j, j + 1])
         seg = seg + np.array([-o0, 0.5, 0.5, 0.5, 0.5])[:, None]
         arc = arc + np.array([-o0, 0.5, 0.5, 0, 0, 0, 0, 0, 0])[:, None]
-        images = scratch[: o1 - o0]
-        draw(seg, _monotone(arc), images)
-        yield o0, o1, images
+        n_rows = (o1 - o0) * h
+        if slot is not None:  # slot-major: region k's rows become those of region slot·n + k
+            shift = slot[o0:o1] * float(o1 - o0)
+            seg[0] += shift[seg[0].astype(np.intp)]
+            arc[0] += shift[arc[0].astype(np.intp)]
+            n_rows *= int(slot[o0:o1].max()) + 1
+        line, col, weight, stride = pieces(seg, _monotone(arc), h, w)
+        rows, acc = _row_sums(line, col, weight, n_rows, stride)
+        if antialias:  # (on the whole buffer: contiguous in either layout)
+            np.maximum(acc, 0.0, out=acc)  # rounding leaves ±1e-16; above 1 it rounds to 1 in float32
+            acc = acc[:w]
+        else:
+            acc = (acc[:w] != 0).astype(np.float64)  # winding number non-zero
+        yield o0, o1, rows, acc
 
 
-def _coverage(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
-    """Exact pixel areas into ``out`` (n, H, W)."""
-    n, h, w = out.shape
+def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
+              ) -> tuple[NDArray[np.intp], NDArray[np.intp], Arr, int]:
+    """Every piece's row (over the sub-batch), column and weight for exact pixel areas, and the
+    row stride."""
     parts = [_segment_cells(seg, h, w), _arc_cells(arcs, h, w)]
     line = np.concatenate([p[0] for p in parts] * 2)
     col = np.concatenate([p[1] for p in parts] + [p[1] + 1 for p in parts])
     area = np.concatenate([p[2] for p in parts])
     weight = np.concatenate([area, np.concatenate([p[3] for p in parts]) - area])
-    rows, acc = _row_sums(line, col, weight, n * h, w + 2)
-    np.maximum(acc, 0.0, out=acc)  # rounding leaves ±1e-16; above 1 it rounds to 1 in float32
-    flat = out.reshape(n * h, w)
-    flat.fill(0.0)
-    flat[rows] = acc[:, :w]
+    return line, col, weight, w + 2
 
 
 def _row_sums(line: NDArray[np.intp], col: NDArray[np.intp], weight: Arr, n_rows: int, stride: int
@@ -306,15 +369,28 @@ def _row_sums(line: NDArray[np.intp], col: NDArray[np.intp], weight: Arr, n_rows
     """Cumulative sums along x of the weights added at (line, col), for the rows that have any.
 
     Only rows that some piece crosses can be non-zero, so the buffer holds just those (about a
-    third of a scene's rows); sums run row by row, so an image never depends on its batch.
+    third of a scene's rows). It is returned as (stride, rows). For narrow images it is laid out
+    column-major: the sums along x then
+    add whole contiguous columns, one vectorised add per column over every row of the sub-batch,
+    instead of NumPy's row-wise cumulative sum, which runs latency-bound (one dependent add per
+    cell). Each row is still summed left to right, so an image never depends on its batch and the
+    result is the same to the bit.
     """
     active = np.zeros(n_rows, dtype=bool)
     active[line] = True
     rows = np.flatnonzero(active)
     place = np.cumsum(active) - 1  # each active row's place in the buffer
-    acc = np.bincount(place[line] * stride + col, weight, minlength=rows.size * stride)
-    acc = acc.astype(np.float64, copy=False).reshape(rows.size, stride)
-    np.cumsum(acc, axis=1, out=acc)
+    m = rows.size
+    if stride > COLUMN_MAJOR_UP_TO:  # wide rows: NumPy's row-wise sum is fine, and the later
+        # transposed scatter into the images would cost more than it saves
+        acc = np.bincount(place[line] * stride + col, weight, minlength=m * stride)
+        acc = acc.astype(np.float64, copy=False).reshape(m, stride)
+        np.cumsum(acc, axis=1, out=acc)
+        return rows, acc.T
+    acc = np.bincount(col * m + place[line], weight, minlength=stride * m)
+    acc = acc.astype(np.float64, copy=False).reshape(stride, m)
+    for j in range(1, stride):  # over the columns of the grid, each add vectorised over all rows
+        np.add(acc[j - 1], acc[j], out=acc[j])
     return rows, acc
 
 
@@ -326,20 +402,32 @@ def _split(lo: Arr, hi: Arr, limit: int) -> tuple[NDArray[np.intp], Arr, Arr, Ar
     0, right of ``limit`` in cell ``limit``), and whether it is its source's first and last piece.
     Pieces of a source are consecutive, in order.
     """
-    first = np.maximum(np.floor(lo) + 1, 0.0)  # the first grid line inside, and the last
-    count = (np.minimum(np.ceil(hi) - 1, float(limit)) - first).astype(np.intp) + 2
+    first = np.floor(lo)  # the first grid line inside, and the last
+    first += 1
+    np.maximum(first, 0.0, out=first)
+    last = np.ceil(hi)
+    last -= 1
+    np.minimum(last, float(limit), out=last)
+    last -= first
+    count = last.astype(np.intp)
+    count += 2
     np.maximum(count, 1, out=count)  # pieces = lines + 1
+    ends = np.cumsum(count)
+    start = ends - count
+    ends -= 1  # each source's last piece
     src = np.repeat(np.arange(lo.size), count)
-    start = np.cumsum(count) - count
     is_first = np.zeros(src.size, dtype=bool)
     is_first[start] = True
-    is_last = np.ones_like(is_first)
-    is_last[:-1] = is_first[1:]
-    line = np.arange(src.size, dtype=np.float64)  # the grid line at each piece's upper end
-    line += (first - start)[src]
-    cell = np.clip(line - 1, 0, limit)
-    a = np.where(is_first, lo[src], line - 1)
-    b = np.where(is_last, hi[src], line)
+    is_last = np.zeros_like(is_first)
+    is_last[ends] = True
+    first -= start
+    b = np.repeat(first, count)  # the grid line at each piece's upper end
+    b += np.arange(src.size, dtype=np.float64)
+    a = b - 1
+    cell = np.maximum(a, 0.0)
+    np.minimum(cell, float(limit), out=cell)
+    a[start] = lo
+    b[ends] = hi
     return src, a, b, cell, is_first, is_last
 
 
@@ -396,8 +484,16 @@ def _monotone(arc: Arr) -> dict[str, Arr]:
     for axis, u, v, phi in (("x", ux, vx, phis[0]), ("y", uy, vy, phis[1])):
         phi = phi[src]
         k = np.floor((mid - phi) / np.pi)
-        with np.errstate(divide="ignore", over="ignore"):  # vanishing radii: no grid line crosses
-            out["scale" + axis] = (1.0 - 2.0 * np.mod(k, 2)) / np.hypot(u, v)[src]
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            # vanishing radii: no grid line crosses (scale is infinite, P and Q unused)
+            scale = out["scale" + axis] = (1.0 - 2.0 * np.mod(k, 2)) / np.hypot(u, v)[src]
+            # cos and sin of the branch's base angle φ + kπ, φ = atan2(v, u), then the other
+            # coordinate's c + P·q + Q·√(1 − q²) at t = base + arccos q
+            cb, sb = out["u" + axis] * scale, out["v" + axis] * scale
+            other = "y" if axis == "x" else "x"
+            uo, vo = out["u" + other], out["v" + other]
+            out["P" + axis] = uo * cb + vo * sb
+            out["Q" + axis] = vo * cb - uo * sb
         out["base" + axis] = phi + k * np.pi
     for end, tt in (("a", ta), ("b", tb)):
         c, sn = np.cos(tt), np.sin(tt)
@@ -410,15 +506,27 @@ def _monotone(arc: Arr) -> dict[str, Arr]:
 
 
 def _solve(arcs: dict[str, Arr], axis: str, value: Arr, r: NDArray[np.intp]) -> tuple[Arr, Arr]:
-    """Parameter t where sub-arc r[i] has coordinate ``axis`` = value[i], and the other coordinate."""
+    """Parameter t where sub-arc r[i] has coordinate ``axis`` = value[i], and the other coordinate.
+
+    With q = cos(t − base) the other coordinate is c + P·q + Q·√(1 − q²) (the sub-arc's P, Q from
+    :func:`_monotone`): no trigonometric call besides the ``arccos`` for t.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = np.clip((value - arcs["c" + axis][r]) * arcs["scale" + axis][r], -1.0, 1.0)
-    t = arcs["base" + axis][r] + np.arccos(q)
+        q = value - arcs["c" + axis][r]
+        q *= arcs["scale" + axis][r]
+    np.maximum(q, -1.0, out=q)
+    np.minimum(q, 1.0, out=q)
+    t = np.arccos(q)
+    t += arcs["base" + axis][r]
     other = "y" if axis == "x" else "x"
-    u, v = arcs["u" + other][r], arcs["v" + other][r]
-    return t, arcs["c" + other][r] + u * np.cos(t) + v * np.sin(t)
-
-
+    root = np.subtract(1.0, q)
+    root *= 1.0 + q  # (1 − q)(1 + q): no cancellation near |q| = 1
+    np.sqrt(root, out=root)
+    root *= arcs["Q" + axis][r]
+    q *= arcs["P" + axis][r]
+    q += arcs["c" + other][r]
+    q += root
+    return t, q
 def _ends(arcs: dict[str, Arr], axis: str, r: NDArray[np.intp], a: Arr, b: Arr,
           is_first: NDArray[np.bool_], is_last: NDArray[np.bool_], lo_end: tuple[Arr, Arr, Arr],
           hi_end: tuple[Arr, Arr, Arr]) -> tuple[tuple[Arr, Arr, Arr], tuple[Arr, Arr, Arr]]:
@@ -471,13 +579,21 @@ def _arc_cells(arcs: dict[str, Arr], h: int, w: int
     cover = (y0 - y1) * arcs["orient"][r]
     xbar = (x0 + x1) / 2
     area = np.where(xbar <= 0, cover,
-                    cover * (col + 1 - xbar) + arcs["half_det"][r] * (dt - np.sin(dt)))
+                    cover * (col + 1 - xbar) + arcs["half_det"][r] * (dt - _sin(dt)))
     return line[src2], col.astype(np.intp), area, cover
 
 
-def _centres(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
-    """0/1 images: 1 where the pixel centre has a non-zero winding number."""
-    n, h, w = out.shape
+def _sin(x: Arr) -> Arr:
+    """sin x as 2τ/(1 + τ²), τ = tan(x/2): NumPy's float64 ``tan`` is vectorised (SIMD), its
+    ``sin`` is not; within a few units in the last place of ``np.sin`` (|x| ≤ π/2 here)."""
+    tau = np.tan(0.5 * x)
+    return 2.0 * (tau / (1.0 + tau * tau))
+
+
+def _centres(seg: Arr, arcs: dict[str, Arr], h: int, w: int
+             ) -> tuple[NDArray[np.intp], NDArray[np.intp], Arr, int]:
+    """Like :func:`_coverage` for 0/1 images: each crossing of a row of pixel centres steps the
+    winding number by ±1 at the first centre to its right."""
     o, x0, y0, x1, y1 = seg
     slope = (x1 - x0) / np.where(y1 != y0, y1 - y0, 1.0)
     rising = arcs["yb"] > arcs["ya"]
@@ -500,8 +616,4 @@ def _centres(seg: Arr, arcs: dict[str, Arr], out: Image) -> None:
         cols.append(np.clip(np.ceil(x_at(row + 0.5, src) - 0.5), 0, w).astype(np.intp))
         lines.append((own[src] * h + row).astype(np.intp))
         steps.append(sign[src])
-    rows, acc = _row_sums(np.concatenate(lines), np.concatenate(cols), np.concatenate(steps),
-                          n * h, w + 1)
-    flat = out.reshape(n * h, w)
-    flat.fill(0.0)
-    flat[rows] = acc[:, :w] != 0
+    return np.concatenate(lines), np.concatenate(cols), np.concatenate(steps), w + 1

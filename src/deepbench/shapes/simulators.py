@@ -190,6 +190,7 @@ class Ellipse(ShapeSimulator):
     """Ellipse with semi-axes ``a`` (along ``angle``) and ``b``."""
 
     name = "shapes.ellipse"
+    version = 3  # 3: curved crossings solved without sin/cos (last bits of curved pixels)
     summary = "ellipse, filled or outlined, exact pixel areas"
     params = (*POSITION,
               Param("a", 10.0, "px", "semi-axis along the rotated x axis", low=0.0,
@@ -215,6 +216,7 @@ class Circle(ShapeSimulator):
     """Circle (disc) of radius ``radius``."""
 
     name = "shapes.circle"
+    version = 3  # 3: curved crossings solved without sin/cos (last bits of curved pixels)
     summary = "circle, filled or outlined, exact pixel areas"
     params = (*POSITION,
               Param("radius", 8.0, "px", "radius", low=0.0, open_low=True, high=4096.0),
@@ -239,6 +241,7 @@ class Arc(ShapeSimulator):
     """
 
     name = "shapes.arc"
+    version = 3  # 3: curved crossings solved without sin/cos (last bits of curved pixels)
     summary = "annular sector (thick arc), filled or outlined, exact pixel areas"
     params = (*POSITION,
               Param("radius", 9.0, "px", "radius of the arc's mid-line", low=0.0, open_low=True,
