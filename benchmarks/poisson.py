@@ -71,8 +71,8 @@ def main() -> None:
     scene = np.maximum(sky.outputs["image"], 0, dtype=np.float64).reshape(64, -1) * 2.0
     for name, lam in (("flat sky 400 e-", flat), ("sky 200-800 e- per image", varying),
                       ("sky128 scenes (3 stars + 2 galaxies)", scene)):
-        t_np = cpu_ns(lambda: rng.poisson(lam), lam.size)
-        t_split = cpu_ns(lambda: poisson_split(lam, rng), lam.size)
+        t_np = cpu_ns(lambda lam=lam: rng.poisson(lam), lam.size)
+        t_split = cpu_ns(lambda lam=lam: poisson_split(lam, rng), lam.size)
         print(f"{name}: rng.poisson {t_np:.1f} ns/px, split {t_split:.1f} ns/px "
               f"(ratio {t_np / t_split:.2f})", flush=True)
     print(f"load average {os.getloadavg()[0]:.1f}")

@@ -51,7 +51,6 @@ def test_zero_means_give_zero_counts():
 
 
 def test_each_pixel_of_an_image_with_sources_follows_its_own_poisson_law():
-    rng = np.random.default_rng(7)
     n_img, h, w = 4000, 3, 4
     lam = np.empty((n_img, h, w))
     lam[:] = [[200.0, 200.0, 203.5, 260.0], [200.0, 200.7, 212.0, 2.0e4], [200.0, 0.0, 1e-3, 0.0]]
