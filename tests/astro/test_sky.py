@@ -163,3 +163,18 @@ def test_segmentation_names_the_brightest_contributor():
 
 def test_sky_keeps_the_contract_in_other_configurations():
     check_simulator(Sky, {**SMALL, "counts": "poisson", "segmentation": True, "psf": "gaussian"})
+
+
+def test_the_split_sampler_runs_from_a_spec_with_the_same_law():
+    noise = {"kind": "poisson_gaussian", "gain": 2.0, "sigma": 0.0, "sampler": "split"}
+    spec = _spec(16, {"height": 64, "width": 64}, {"n_stars": 0, "n_galaxies": 0, "sky": 300.0},
+                 noise)
+    spec["output"] = {"store_clean": True}
+    a, b = deepbench.simulate(spec), deepbench.simulate(spec)
+    np.testing.assert_array_equal(a.outputs["image"], b.outputs["image"])
+    np.testing.assert_array_equal(a.clean["image"], 300.0)
+    noisy = a.outputs["image"].astype(np.float64)
+    assert noisy.mean() == pytest.approx(300.0, abs=0.05)
+    assert noisy.var() / noisy.mean() == pytest.approx(1 / 2.0, rel=0.03)
+    with pytest.raises(SpecError, match=r"sampler"):
+        deepbench.simulate(_spec(1, {}, {}, {**noise, "sampler": "fast"}))
