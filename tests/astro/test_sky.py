@@ -35,9 +35,9 @@ def test_catalogue_fluxes_are_each_objects_own_noise_free_contribution():
 
 
 def test_a_lone_star_is_the_pixel_integrated_psf_at_its_catalogue_position():
-    batch = deepbench.simulate(_spec(3, {**SMALL, "psf": "moffat", "psf_fwhm": 2.5,
-                                         "psf_beta": 3.0}, {"n_stars": 1, "n_galaxies": 0,
-                                                            "sky": 0.0}))
+    batch = deepbench.simulate(_spec(3, {**SMALL, "psf": "moffat"},
+                                     {"n_stars": 1, "n_galaxies": 0, "sky": 0.0,
+                                      "psf_fwhm": 2.5, "psf_beta": 3.0}))
     cat = batch.catalog
     h, w = SMALL["height"], SMALL["width"]
     star = Star({"height": h, "width": w}).simulate({
@@ -62,8 +62,8 @@ def test_objects_near_the_edge_are_clipped_but_stay_in_the_catalogue():
 
 
 def test_psf_convolution_preserves_flux_and_equals_direct_convolution():
-    sky = Sky({"psf_fwhm": 2.7, "psf": "moffat", "psf_beta": 2.5, "height": 64, "width": 64})
-    kern = sky.psf_kernel().astype(np.float64)
+    sky = Sky({"psf": "moffat", "height": 64, "width": 64})
+    kern = sky.psf_kernel(2.7, 2.5).astype(np.float64)
     assert kern.sum() == pytest.approx(1.0, abs=1e-6)
     assert kern.shape[0] % 2 == 1 and np.unravel_index(kern.argmax(), kern.shape) == (
         kern.shape[0] // 2,) * 2
@@ -71,7 +71,7 @@ def test_psf_convolution_preserves_flux_and_equals_direct_convolution():
     images = rng.exponential(1.0, (3, 20, 20)).astype(np.float32)
     images[0] = 0.0
     images[0, 7, 11] = 1.0                                    # a point source
-    out = convolve(images, sky.psf_kernel())
+    out = convolve(images, sky.psf_kernel(2.7, 2.5))
     np.testing.assert_allclose(out.sum(axis=(1, 2)), images.sum(axis=(1, 2)), rtol=1e-6)
     for i in range(3):
         direct = signal.convolve2d(images[i].astype(np.float64), kern, mode="full")
@@ -108,15 +108,38 @@ def test_shot_noise_sampler_passes_a_chi2_test_against_exact_poisson(mean):
 
 
 @pytest.mark.parametrize(("config", "match"), [
-    ({"psf_fwhm": 40.0, "height": 32, "width": 64}, r"config\.psf_fwhm: got 40\.0.*no wider"),
     ({"stamp_px": 17}, r"config\.stamp_px: got 17"),
     ({"star_flux": [-1, 10]}, r"config\.star_flux"),
     ({"sersic_index": [0.1, 2]}, r"config\.sersic_index"),
-    ({"psf_beta": 1.0}, r"config\.psf_beta"),
+    ({"positions": [[0, 0], [1, "a"]]}, r"config\.positions\[1\]: got \[1, 'a'\]"),
+    ({"positions": [[0, 0]], "counts": "poisson"}, r"config\.counts: got 'poisson'.*fixed"),
 ])
 def test_bad_configuration_is_refused_before_any_work(config, match):
     with pytest.raises(SpecError, match=match):
         deepbench.simulate("scenes.sky", n=1, config=config)
+
+
+def test_a_bad_psf_beta_is_refused_before_any_work():
+    with pytest.raises(SpecError, match=r"params\.psf_beta: got .*1\.0.*a number > 1"):
+        deepbench.simulate("scenes.sky", n=1, psf_beta=1.0)
+
+
+@pytest.mark.parametrize(("config", "params", "match"), [
+    ({"height": 32, "width": 64}, {"psf_fwhm": {"dist": "uniform", "low": 3, "high": 40}},
+     r"params\.psf_fwhm: got 3\d\.\d*.*no wider than the image \(32 px\)"),
+    ({"positions": [[0, 0], [3, 4]]}, {"n_stars": 1, "n_galaxies": 2},
+     r"params\.n_stars, params\.n_galaxies: got \(1\.0, 2\.0\).*= 2, the number"),
+])
+def test_a_wide_psf_or_a_count_unlike_the_positions_is_refused_before_any_work(config, params,
+                                                                                  match):
+    spec = {"simulator": "scenes.sky", "n": 50, "seed": 0, "config": config, "params": params}
+    with pytest.raises(SpecError, match=match):
+        deepbench.simulate(spec)
+    sim = Sky(config)
+    p = {q.name: np.full(2, float(q.default)) for q in sim.params}
+    p.update({k: np.full(2, 40.0 if k == "psf_fwhm" else float(v)) for k, v in params.items()})
+    with pytest.raises(SpecError, match=match.split(":")[0]):   # direct calls are guarded too
+        sim.simulate(p, np.random.default_rng(0))
 
 
 def test_negative_sky_is_refused():
@@ -140,3 +163,18 @@ def test_segmentation_names_the_brightest_contributor():
 
 def test_sky_keeps_the_contract_in_other_configurations():
     check_simulator(Sky, {**SMALL, "counts": "poisson", "segmentation": True, "psf": "gaussian"})
+
+
+def test_the_split_sampler_runs_from_a_spec_with_the_same_law():
+    noise = {"kind": "poisson_gaussian", "gain": 2.0, "sigma": 0.0, "sampler": "split"}
+    spec = _spec(16, {"height": 64, "width": 64}, {"n_stars": 0, "n_galaxies": 0, "sky": 300.0},
+                 noise)
+    spec["output"] = {"store_clean": True}
+    a, b = deepbench.simulate(spec), deepbench.simulate(spec)
+    np.testing.assert_array_equal(a.outputs["image"], b.outputs["image"])
+    np.testing.assert_array_equal(a.clean["image"], 300.0)
+    noisy = a.outputs["image"].astype(np.float64)
+    assert noisy.mean() == pytest.approx(300.0, abs=0.05)
+    assert noisy.var() / noisy.mean() == pytest.approx(1 / 2.0, rel=0.03)
+    with pytest.raises(SpecError, match=r"sampler"):
+        deepbench.simulate(_spec(1, {}, {}, {**noise, "sampler": "fast"}))

@@ -4,14 +4,16 @@ Generative process per image (counts, positions and shapes drawn in the ``simula
 
 1. the numbers of stars and galaxies are the parameters ``n_stars`` and ``n_galaxies`` (rounded),
    or Poisson draws with those means (``config.counts: poisson``);
-2. positions are uniform over the image; star and galaxy fluxes log-uniform in their configured
-   ranges; galaxies get a Sérsic index, half-light radius (uniform), axis ratio (uniform in
-   [q_min, 1]) and a uniform position angle;
+2. positions are uniform over the image, or given (``config.positions``: one [cx, cy] offset from
+   the image centre per object, stars first, the same in every image); star and galaxy fluxes
+   log-uniform in their configured ranges; galaxies get a Sérsic index, half-light radius
+   (uniform), axis ratio (uniform in [q_min, 1]) and a uniform position angle;
 3. each object is drawn on its own stamp of ``stamp_px`` × ``stamp_px`` pixels around its nearest
-   pixel, as exact pixel integrals (:mod:`deepbench.astro.render`). A star is the pixel-integrated
-   PSF itself; a galaxy stamp is convolved with the PSF kernel (the pixel-integrated PSF on
-   ±4 FWHM, normalised to unit sum) by batched real FFTs, so galaxy images carry one extra
-   pixel-box blur (1/12 px² in each second moment) that stars do not;
+   pixel, as exact pixel integrals (:mod:`deepbench.astro.render`). The PSF (``psf_fwhm``,
+   ``psf_beta``) is a per-sample parameter, stored as a label. A star is the pixel-integrated PSF
+   itself; a galaxy stamp is convolved with its sample's PSF kernel (the pixel-integrated PSF on
+   ±⌈4 FWHM⌉ px, normalised to unit sum) by batched real FFTs (one FFT size per kernel size), so
+   galaxy images carry one extra pixel-box blur (1/12 px² in each second moment) that stars do not;
 4. stamps are added onto the canvas, clipped at its edges; the sky level (counts per pixel) is
    added everywhere. This is the noise-free image (``clean/image`` when noise is configured).
 
@@ -34,9 +36,10 @@ from deepbench.astro.profiles import Profile, g_from_q_angle
 from deepbench.astro.render import render
 from deepbench.core.params import Output, Param, Setting
 from deepbench.core.simulator import SimResult, Simulator
-from deepbench.errors import Problem
+from deepbench.errors import Problem, SpecError
 
 STAR, GALAXY = 0, 1
+PSF_BETA = 3.5  # the Moffat index passed along when the PSF is Gaussian (unused there)
 BLOCK = 64  # images drawn together
 
 
@@ -44,6 +47,7 @@ class Sky(Simulator):
     """Stars and galaxies through a PSF on a sky background; per-object catalogue."""
 
     name = "scenes.sky"
+    version = 2  # 2: PSF parameters are labels (were config.psf_fwhm, psf_beta); config.positions
     summary = "sky image: stars and Sérsic galaxies, PSF, sky background, catalogue (+ segmentation)"
     params = (
         Param("n_stars", 3, "", "number of stars (the Poisson mean with config.counts: poisson)",
@@ -52,6 +56,10 @@ class Sky(Simulator):
               "poisson)", low=0, high=1000),
         Param("sky", 100.0, "counts", "sky background per pixel (counts, i.e. ADU)", low=0.0,
               high=1e9),
+        Param("psf_fwhm", 3.0, "px", "PSF full width at half maximum (no wider than the image)",
+              low=0.5, high=1024.0),
+        Param("psf_beta", 3.5, "", "Moffat index β of the PSF (> 1; the wings fall as r^-2β)",
+              low=1.0, open_low=True, high=100.0),
     )
     settings = (
         Setting("height", 128, "image height in pixels (rows)", int, low=8, high=8192, unit="px"),
@@ -60,10 +68,10 @@ class Sky(Simulator):
                 "with those means (simulate stage)", str, choices=("fixed", "poisson")),
         Setting("psf", "moffat", "PSF profile: moffat or gaussian", str,
                 choices=("moffat", "gaussian")),
-        Setting("psf_fwhm", 3.0, "PSF full width at half maximum", float, low=0.5, high=8192,
-                unit="px"),
-        Setting("psf_beta", 3.5, "Moffat index β of the PSF (> 1)", float, low=1.000001,
-                high=100),
+        Setting("positions", (), "empty: positions uniform over the image; else one [cx, cy] "
+                "offset from the image centre per object (stars first, then galaxies), the same "
+                "in every image (needs counts: fixed and n_stars + n_galaxies = their number)",
+                tuple, unit="px"),
         Setting("stamp_px", 32, "side of each object's stamp (even); light beyond it is not drawn",
                 int, low=8, high=1024, unit="px"),
         Setting("star_flux", (1e2, 1e5), "star fluxes, log-uniform in [low, high]", tuple,
@@ -85,10 +93,6 @@ class Sky(Simulator):
     # -- declaration --------------------------------------------------------------------------------
     def check_config(self, config: Mapping[str, Any], path: str) -> list[Problem]:
         problems = []
-        side = min(config["height"], config["width"])
-        if config["psf_fwhm"] > side:
-            problems.append(Problem(f"{path}.psf_fwhm", config["psf_fwhm"],
-                                    f"a PSF no wider than the image ({side} px)"))
         if config["stamp_px"] % 2:
             problems.append(Problem(f"{path}.stamp_px", config["stamp_px"], "an even number"))
         ranges = {"star_flux": (0.0, math.inf, True), "galaxy_flux": (0.0, math.inf, True),
@@ -101,7 +105,33 @@ class Sky(Simulator):
                 what = f"[low, high] with {'0 < ' if positive else f'{lo} <= '}low <= high"
                 problems.append(Problem(f"{path}.{key}", list(v),
                                         what + ("" if math.isinf(hi) else f" <= {hi}")))
+        return problems + _position_problems(config, path)
+
+    def check_params(self, params: Mapping[str, np.ndarray]) -> list[Problem]:
+        """A PSF no wider than the image; given positions need one object per position."""
+        problems = []
+        side = min(self.shape)
+        wide = np.flatnonzero(~(params["psf_fwhm"] <= side))
+        if wide.size:
+            problems.append(Problem("params.psf_fwhm", float(params["psf_fwhm"][wide[0]]),
+                                    f"a PSF no wider than the image ({side} px)"))
+        given = len(self.config["positions"])
+        if given:
+            total = np.rint(params["n_stars"]) + np.rint(params["n_galaxies"])
+            off = np.flatnonzero(total != given)
+            if off.size:
+                i = int(off[0])
+                problems.append(Problem("params.n_stars, params.n_galaxies",
+                                        (float(params["n_stars"][i]),
+                                         float(params["n_galaxies"][i])),
+                                        f"n_stars + n_galaxies = {given}, the number of "
+                                        "config.positions"))
         return problems
+
+    def inactive(self) -> dict[str, str]:
+        if self.config["psf"] == "gaussian":
+            return {"psf_beta": "it is the Moffat index; config.psf is gaussian"}
+        return {}
 
     @property
     def stochastic(self) -> bool:
@@ -138,6 +168,9 @@ class Sky(Simulator):
 
     # -- the physics ---------------------------------------------------------------------------------
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
+        problems = self.check_params(params)
+        if problems:  # the pipeline checked before any work; this guards direct calls
+            raise SpecError(problems)
         h, w = self.shape
         cat = self._draw_objects(params, rng)
         b = params["sky"].size
@@ -145,28 +178,28 @@ class Sky(Simulator):
         seg = np.zeros((b, h, w), dtype=np.int32) if self.config["segmentation"] else None
         cat["flux_in_image"] = np.zeros(cat["x"].size)
         bounds = np.searchsorted(cat["sample_index"], np.arange(0, b + BLOCK, BLOCK))
-        kern = self.psf_kernel()
         for k, start in enumerate(range(0, b, BLOCK)):   # blocks of images bound the memory
             stop = min(start + BLOCK, b)
             rows = slice(bounds[k], bounds[k + 1])
             part = {key: v[rows] for key, v in cat.items()}
             part["sample_index"] = part["sample_index"] - start
-            self._draw_block(part, kern, canvas[start:stop],
+            self._draw_block(part, canvas[start:stop],
                              None if seg is None else seg[start:stop])
             cat["flux_in_image"][rows] = part["flux_in_image"]
         canvas += params["sky"].astype(np.float32)[:, None, None]
         cat["bbox"] = self._bbox(cat)
+        del cat["psf_fwhm"], cat["psf_beta"]
         outputs = {"image": canvas}
         if seg is not None:
             outputs["segmentation"] = seg
         return SimResult(outputs, {}, cat)
 
-    def _draw_block(self, cat: dict[str, np.ndarray], kern: np.ndarray, canvas: np.ndarray,
+    def _draw_block(self, cat: dict[str, np.ndarray], canvas: np.ndarray,
                     seg: np.ndarray | None) -> None:
         """Draw the objects ``cat`` (sample_index relative to the block) onto ``canvas``."""
         b, h, w = canvas.shape
         flat, values, obj = [], [], []
-        for stamps, origins, sel in self._stamps(cat, kern):
+        for stamps, origins, sel in self._stamps(cat):
             f, v, in_image = _placement(stamps, origins, cat["sample_index"][sel], self.shape)
             flat.append(f)
             values.append(v)
@@ -194,7 +227,11 @@ class Sky(Simulator):
         slot = np.arange(sample.size) - first
         kind = np.where(slot < n_star[sample], STAR, GALAXY)
         r = sample.size
-        x, y = rng.uniform(-0.5, w - 0.5, r), rng.uniform(-0.5, h - 0.5, r)
+        if cfg["positions"]:   # given offsets from the image centre, slot by slot
+            given = np.asarray(cfg["positions"], dtype=np.float64)
+            x, y = given[slot, 0] + (w - 1) / 2, given[slot, 1] + (h - 1) / 2
+        else:
+            x, y = rng.uniform(-0.5, w - 0.5, r), rng.uniform(-0.5, h - 0.5, r)
         lo = np.where(kind == STAR, cfg["star_flux"][0], cfg["galaxy_flux"][0])
         hi = np.where(kind == STAR, cfg["star_flux"][1], cfg["galaxy_flux"][1])
         flux = np.exp(rng.uniform(np.log(lo), np.log(hi)))
@@ -204,44 +241,44 @@ class Sky(Simulator):
         g1, g2 = g_from_q_angle(rng.uniform(cfg["q_min"], 1.0, r), rng.uniform(0, math.pi, r))
         return {"sample_index": sample, "kind": kind.astype(np.int64), "x": x, "y": y,
                 "flux": flux, "r_half": r_half, "sersic_index": n, "g1": np.where(gal, g1, 0.0),
-                "g2": np.where(gal, g2, 0.0)}
+                "g2": np.where(gal, g2, 0.0), "psf_fwhm": params["psf_fwhm"][sample],
+                "psf_beta": params["psf_beta"][sample] if "psf_beta" in params
+                else np.full(r, PSF_BETA)}
 
-    def psf_kernel(self) -> np.ndarray:
-        """The PSF kernel (float32 (K, K), K odd, centred, unit sum): the pixel-integrated PSF."""
-        cfg = self.config
-        half = min(math.ceil(4 * cfg["psf_fwhm"]), max(self.shape))
-        k = 2 * half + 1
-        one = np.zeros(1)
-        kern = render(Profile(cfg["psf"], {"fwhm": one + cfg["psf_fwhm"], "beta": one
-                                           + cfg["psf_beta"]}), one + half, one + half, one, one,
-                      (k, k))[0]
-        return (kern / kern.sum(dtype=np.float64)).astype(np.float32)
+    def psf_kernel(self, fwhm: float = 3.0, beta: float = 3.5) -> np.ndarray:
+        """The PSF kernel (float32 (K, K), K odd, centred, unit sum) of one FWHM (px) and Moffat β:
+        the pixel-integrated PSF on ±4 FWHM (at most the image's longer side)."""
+        return psf_kernels(self.config["psf"], np.array([fwhm], dtype=np.float64),
+                           np.array([beta], dtype=np.float64), max(self.shape))[0]
 
-    def _stamps(self, cat: dict[str, np.ndarray], kern: np.ndarray
+    def _stamps(self, cat: dict[str, np.ndarray]
                 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Stars, then galaxies: stamps with flux (float32 (R, T, T)), their origins (R, 2) (x, y)
-        and the catalogue rows they belong to."""
+        """Stars, then galaxies (grouped by PSF kernel size): stamps with flux (float32 (R, T, T)),
+        their origins (R, 2) (x, y) and the catalogue rows they belong to."""
         cfg = self.config
         s = cfg["stamp_px"]
-        half = kern.shape[0] // 2
         origin = np.stack([np.rint(cat["x"]) - s // 2, np.rint(cat["y"]) - s // 2], axis=1)
         local_x, local_y = cat["x"] - origin[:, 0], cat["y"] - origin[:, 1]
         out = []
         star = np.flatnonzero(cat["kind"] == STAR)
         gal = np.flatnonzero(cat["kind"] == GALAXY)
         if star.size:
-            fwhm = np.full(star.size, cfg["psf_fwhm"])
-            prof = Profile(cfg["psf"], {"fwhm": fwhm, "beta": np.full(star.size, cfg["psf_beta"])})
+            prof = Profile(cfg["psf"], {"fwhm": cat["psf_fwhm"][star],
+                                        "beta": cat["psf_beta"][star]})
             zero = np.zeros(star.size)
             img = render(prof, local_x[star], local_y[star], zero, zero, (s, s))
             img *= cat["flux"][star].astype(np.float32)[:, None, None]
             out.append((img, origin[star].astype(np.int64), star))
-        if gal.size:
-            prof = Profile("sersic", {"n": cat["sersic_index"][gal], "r_half": cat["r_half"][gal]})
-            img = render(prof, local_x[gal], local_y[gal], cat["g1"][gal], cat["g2"][gal], (s, s))
-            img = convolve(img, kern)
-            img *= cat["flux"][gal].astype(np.float32)[:, None, None]
-            out.append((img, (origin[gal] - half).astype(np.int64), gal))
+        halves = kernel_half(cat["psf_fwhm"][gal], max(self.shape))
+        for half in np.unique(halves):        # one FFT size per kernel size, never per batch
+            g = gal[halves == half]
+            prof = Profile("sersic", {"n": cat["sersic_index"][g], "r_half": cat["r_half"][g]})
+            img = render(prof, local_x[g], local_y[g], cat["g1"][g], cat["g2"][g], (s, s))
+            kern = psf_kernels(cfg["psf"], cat["psf_fwhm"][g], cat["psf_beta"][g],
+                               max(self.shape))
+            img = convolve_each(img, kern)
+            img *= cat["flux"][g].astype(np.float32)[:, None, None]
+            out.append((img, (origin[g] - half).astype(np.int64), g))
         if not out:
             out.append((np.zeros((0, s, s), np.float32), np.zeros((0, 2), np.int64),
                         np.zeros(0, np.int64)))
@@ -250,7 +287,7 @@ class Sky(Simulator):
     def _bbox(self, cat: dict[str, np.ndarray]) -> np.ndarray:
         """Centre ± (1.5 FWHM for a star; 2 r_half/√q + FWHM for a galaxy), clipped to the image."""
         h, w = self.shape
-        fwhm = self.config["psf_fwhm"]
+        fwhm = cat["psf_fwhm"]
         g = np.hypot(cat["g1"], cat["g2"])
         major = cat["r_half"] * np.sqrt((1 + g) / (1 - g))
         half = np.where(cat["kind"] == STAR, 1.5 * fwhm, 2 * major + fwhm)
@@ -271,6 +308,42 @@ class Sky(Simulator):
         seg = np.zeros(b * h * w, dtype=np.int32)
         seg[flat[winner]] = obj[winner] - first[obj[winner]] + 1
         return seg.reshape(b, h, w)
+
+
+def kernel_half(fwhm: np.ndarray, longest: int) -> np.ndarray:
+    """Half-size (int64) of the PSF kernels of FWHM ``fwhm`` (px): ⌈4 FWHM⌉, at most ``longest``."""
+    return np.minimum(np.ceil(4.0 * np.asarray(fwhm)), longest).astype(np.int64)
+
+
+def psf_kernels(kind: str, fwhm: np.ndarray, beta: np.ndarray, longest: int) -> np.ndarray:
+    """PSF kernels (float32 (R, K, K), K = 2 half + 1 odd, centred, each of unit sum): the
+    pixel-integrated ``kind`` PSF (moffat or gaussian) of each FWHM (px) and β, on ±half px with
+    half = :func:`kernel_half`; all ``fwhm`` must share that half-size."""
+    halves = kernel_half(fwhm, longest)
+    if np.unique(halves).size > 1:
+        raise ValueError(f"fwhm: got kernel half-sizes {np.unique(halves).tolist()}; expected one")
+    r = len(fwhm)
+    half = int(halves[0]) if r else 0
+    k = 2 * half + 1
+    at = np.full(r, float(half))
+    kern = render(Profile(kind, {"fwhm": np.asarray(fwhm, np.float64),
+                                 "beta": np.asarray(beta, np.float64)}),
+                  at, at, np.zeros(r), np.zeros(r), (k, k))
+    total = kern.reshape(r, -1).sum(axis=1, dtype=np.float64)
+    return (kern / total[:, None, None]).astype(np.float32)
+
+
+def convolve_each(images: np.ndarray, kernels: np.ndarray) -> np.ndarray:
+    """Full linear convolution of each image (N, S, S) with its own kernel (N, K, K), by real
+    FFTs: float32 (N, S + K − 1, S + K − 1)."""
+    from scipy import fft
+
+    s, k = images.shape[-1], kernels.shape[-1]
+    t = s + k - 1
+    n = fft.next_fast_len(t, real=True)
+    spec = fft.rfft2(images, s=(n, n), workers=1)
+    spec *= fft.rfft2(kernels, s=(n, n), workers=1)
+    return fft.irfft2(spec, s=(n, n), workers=1)[:, :t, :t].astype(np.float32)
 
 
 def convolve(images: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -302,3 +375,21 @@ def _placement(stamps: np.ndarray, origins: np.ndarray, sample: np.ndarray,
     return flat.ravel(), values.ravel(), in_image
 
 
+
+
+def _position_problems(config: Mapping[str, Any], path: str) -> list[Problem]:
+    """Given positions: pairs of finite numbers, with fixed counts."""
+    given = config["positions"]
+    if not given:
+        return []
+    problems = []
+    for i, xy in enumerate(given):
+        if not (isinstance(xy, list | tuple) and len(xy) == 2 and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                and abs(v) <= 8192 for v in xy)):
+            problems.append(Problem(f"{path}.positions[{i}]", xy, "a pair [cx, cy] of finite "
+                                    "offsets from the image centre, |cx|, |cy| <= 8192 px"))
+    if config["counts"] != "fixed":
+        problems.append(Problem(f"{path}.counts", config["counts"],
+                                "fixed when config.positions are given"))
+    return problems

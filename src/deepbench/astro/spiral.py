@@ -12,7 +12,8 @@ formula's radius. The disc and the arms are inclined by ``inclination`` (minor a
 kept) and the whole galaxy is rotated by ``angle``; the bulge is round. Components are normalised
 over the whole plane to ``flux`` × their fractions (disc: 1 − bulge − arms); arms by a 1-D
 quadrature along φ. Bulge and disc are exact pixel integrals (:mod:`deepbench.astro.render`); the
-arms (smooth on the pixel scale for ``arm_width`` ≥ 0.5 px) use 4 × 4 Gauss–Legendre points per pixel.
+arms (smooth on the pixel scale for ``arm_width`` ≥ 0.5 px) use 4 × 4 Gauss–Legendre points per pixel,
+evaluated in float32 from offsets formed in float64.
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ from deepbench.core.simulator import SimResult, Simulator
 
 EXP_B1 = 1.6783469900166612          # b_1: exponential r_half = b_1 · scale length
 MAX_TURNS = 6
+ARM_BLOCK = 4
+FAR = np.float32(1e30)               # a ridge radius standing for "no ridge on this ray"
 
 
 def arm_radius(phi: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Ringermacher–Mead ridge radius r(φ) (px); NaN outside φ ∈ (2N atan(1/B), Nπ)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    """Ringermacher–Mead ridge radius r(φ) (px; the dtype of ``phi`` and the parameters); NaN
+    outside φ ∈ (2N atan(1/B), Nπ)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         arg = b * np.tan(phi / (2.0 * n))
         ok = (phi > 0) & (phi < n * math.pi) & (arg > 1.0)
         return np.where(ok, a / np.log(np.where(ok, arg, 2.0)), np.nan)
@@ -44,6 +48,7 @@ class Spiral(Simulator):
     """Bulge + disc + logarithmic-tangent spiral arms, inclined and rotated."""
 
     name = "astro.spiral"
+    version = 2  # 2: the arms are evaluated in float32 (offsets still formed in float64)
     summary = "spiral galaxy: Sérsic bulge, exponential disc, Ringermacher–Mead arms"
     params = (
         *POSITION, FLUX,
@@ -108,7 +113,17 @@ class Spiral(Simulator):
 
     def _arms(self, p: Mapping[str, np.ndarray], x0: np.ndarray, y0: np.ndarray,
               cosi: np.ndarray) -> np.ndarray:
-        """Unit-flux arm images (float32 (B, H, W)), 4 × 4 Gauss–Legendre per pixel."""
+        """Unit-flux arm images (float32 (B, H, W)), 4 × 4 Gauss–Legendre per pixel, drawn in
+        blocks of ``ARM_BLOCK`` samples so that the 16-nodes-per-pixel temporaries stay small."""
+        out = np.empty((x0.size, *self.shape), dtype=np.float32)
+        for s in range(0, x0.size, ARM_BLOCK):
+            sl = slice(s, s + ARM_BLOCK)
+            out[sl] = self._arms_block({k: v[sl] for k, v in p.items()}, x0[sl], y0[sl],
+                                       cosi[sl])
+        return out
+
+    def _arms_block(self, p: Mapping[str, np.ndarray], x0: np.ndarray, y0: np.ndarray,
+                    cosi: np.ndarray) -> np.ndarray:
         h, w = self.shape
         b = x0.size
         col = (np.arange(w)[:, None] + NODES[None, :]).ravel()            # (W·4,)
@@ -118,24 +133,31 @@ class Spiral(Simulator):
         ca, sa = np.cos(p["angle"])[:, None, None], np.sin(p["angle"])[:, None, None]
         u = dx * ca + dy * sa                                             # along the major axis
         v = (-dx * sa + dy * ca) / cosi[:, None, None]                    # de-projected
+        u, v = u.astype(np.float32), v.astype(np.float32)   # offsets formed in float64
         r = np.hypot(u, v)
         theta = np.arctan2(v, u)
         dens = np.zeros_like(r)
         n_arms = p["n_arms"].astype(np.int64)
-        a, bb, nn, wd, hs = (p[k][:, None, None] for k in
+        a, bb, nn, wd, hs = (p[k].astype(np.float32)[:, None, None] for k in
                              ("arm_scale", "arm_b", "winding", "arm_width", "disc_scale"))
+        inv_w, inv_h = np.float32(1.0) / wd, np.float32(-1.0) / hs
+        two_pi = np.float32(2 * math.pi)
         for k in range(int(n_arms.max())):
             active = (k < n_arms)[:, None, None]
-            base = np.mod(theta - 2 * math.pi * k / n_arms[:, None, None], 2 * math.pi)
+            base = np.mod(theta - (two_pi * k / n_arms.astype(np.float32))[:, None, None], two_pi)
             for turn in range(math.ceil(float(p["winding"].max()) / 2) + 1):  # φ < Nπ
-                r0 = arm_radius(base + 2 * math.pi * turn, a, bb, nn)
-                ok = active & np.isfinite(r0)
-                r0 = np.where(ok, r0, 0.0)
-                dens += np.where(ok, np.exp(-r0 / hs - 0.5 * ((r - r0) / wd) ** 2), 0.0)
+                r0 = arm_radius(base + two_pi * turn, a, bb, nn)
+                r0 = np.where(active & np.isfinite(r0), r0, FAR)    # off the arm: exp(−∞) = 0
+                z = (r - r0) * inv_w
+                with np.errstate(over="ignore"):
+                    z *= z
+                z *= np.float32(-0.5)
+                z += r0 * inv_h
+                dens += np.exp(z, out=z)
         dens /= cosi[:, None, None]
         pix = dens.reshape(b, h, 4, w, 4)
-        img = np.einsum("bimjn,mn->bij", pix, W2)
-        return (img / _arm_total(p)[:, None, None]).astype(np.float32)
+        img = np.einsum("bimjn,mn->bij", pix, W2.astype(np.float32))
+        return img / _arm_total(p).astype(np.float32)[:, None, None]
 
 
 def _arm_total(p: Mapping[str, np.ndarray]) -> np.ndarray:
