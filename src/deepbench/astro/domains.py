@@ -259,7 +259,7 @@ class GalaxyDomains(Simulator):
     settings = (
         Setting("height", 64, "image height in pixels (rows)", int, low=8, high=4096, unit="px"),
         Setting("width", 64, "image width in pixels (columns)", int, low=8, high=4096, unit="px"),
-        Setting("pixel_scale", 0.5, "pixel side", float, low=1e-3, high=1e3, unit="kpc"),
+        Setting("pixel_scale", 0.5, "pixel side in kpc", float, low=1e-3, high=1e3, unit="kpc"),
         Setting("domains", ("stars", "gas", "hi", "hi_brightness", "dm"),
                 "outputs to render, any of " + ", ".join(DOMAINS), tuple),
         Setting("gas_scale_ratio", 2.0, "gas disc scale length / stellar disc scale length",
@@ -267,10 +267,11 @@ class GalaxyDomains(Simulator):
         Setting("bulge_size", 0.2, "bulge half-light radius / disc scale length", float,
                 low=0.01, high=10.0),
         Setting("bulge_sersic_index", 4.0, "bulge Sérsic index", float, low=0.3, high=8.0),
-        Setting("mass_to_light", 1.0, "stellar mass-to-light ratio", float, low=1e-3, high=1e3,
+        Setting("mass_to_light", 1.0, "stellar mass-to-light ratio in Msun/Lsun", float,
+                low=1e-3, high=1e3,
                 unit="Msun/Lsun"),
-        Setting("gas_dispersion", 8.0, "gas velocity dispersion σ_g (Blitz & Rosolowsky 2006 "
-                "use 8 km/s)", float, low=0.1, high=1e3, unit="km/s"),
+        Setting("gas_dispersion", 8.0, "gas velocity dispersion σ_g in km/s (Blitz & Rosolowsky "
+                "2006 use 8 km/s)", float, low=0.1, high=1e3, unit="km/s"),
         Setting("hubble", 0.7, "dimensionless Hubble constant h (H₀ = 100 h km/s/Mpc)", float,
                 low=0.1, high=2.0),
     )
