@@ -35,6 +35,16 @@ def gallery(path: str | Path, out: str | Path, *, count: int = 16, output: str |
         if name not in outputs:
             raise SpecError("--output", name, f"one of {', '.join(outputs)}")
         data = outputs[name]
+        from deepbench.io import domains_gallery  # paired domains: one column per output
+
+        if output is None and domains_gallery.wanted(ds.spec):
+            k = min(count, 6, len(ds))
+            maps = {n: outputs[n][:k] for n in domains_gallery.order(ds.spec, list(outputs))
+                    if outputs[n].ndim == 3}
+            labels = {n: d[:k] for n, d in ds.labels.items()}
+            return domains_gallery.draw(plt, out, maps, {n: outputs[n].attrs.get("unit", "")
+                                                         for n in maps},
+                                        [_title(i, labels, ds.class_names) for i in range(k)])
         if name == "showers" and ds.spec.get("classes", [{}])[0].get("simulator") == "calo.shower":
             from deepbench.calo import show  # calorimeter showers: profiles and layer images
 
