@@ -1,5 +1,5 @@
 """The ``deepbench`` command line: generate, validate, list, describe, info, show, export,
-convert, coverage, ladder."""
+convert, evaluate, coverage, ladder."""
 
 from __future__ import annotations
 
@@ -319,6 +319,54 @@ def ladder(spec: str, out: str, axes: tuple[str, ...], overrides: tuple[str, ...
                 overwrite=overwrite, resume=resume, log=log)
     click.echo(format_table(rungs, list(parsed)))
     click.echo(f"wrote {len(rungs)} rungs and ladder.csv to {out}")
+
+
+@click.option("--reference", required=True, metavar="DATASET",
+              help="The reference DeepBench dataset (HDF5 or Zarr).")
+@click.option("--generated", required=True, metavar="FILE",
+              help="The sample to judge: a DeepBench dataset, an HDF5 or NPZ file of arrays named "
+                   "like the reference's outputs, or a CaloChallenge file.")
+@click.option("-o", "--out", "out_dir", default="report", show_default=True, metavar="REPORT_DIR",
+              help="Folder for report.json, the PNG plots and report.html.")
+@click.option("--fail-above", "fail_above", multiple=True, metavar="METRIC=VALUE",
+              help="Exit with code 1 when the generated METRIC exceeds VALUE (for CI).")
+@click.option("--seed", default=None, type=int, help="Seed of the fresh truth sample (default: "
+              "derived from the reference's run id).")
+@_guard
+def evaluate(reference: str, generated: str, out_dir: str, fail_above: tuple[str, ...],
+             seed: int | None) -> None:
+    """Score a generated sample against a reference dataset, beside a fresh truth sample's floor."""
+    from deepbench.metrics.evaluate import evaluate as run
+    from deepbench.metrics.evaluate import parse_fail_above
+    from deepbench.metrics.report import write_report
+
+    limits = parse_fail_above(fail_above)  # an unknown metric fails before any work
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            ev = run(reference, generated, seed=seed, fail_above=limits, progress=progress)
+    else:
+        ev = run(reference, generated, seed=seed, fail_above=limits)
+    out = write_report(ev, out_dir)
+    click.echo(f"{'metric':22s} {'truth floor':>12s} {'generated':>12s}")
+    for name, r in ev.summary.items():
+        click.echo(f"{name:22s} {r['truth']:12.4g} {r['generated']:12.4g}"
+                   f"{'  FLAGGED' if r['flagged'] else ''}")
+    verdict = "flagged: " + ", ".join(ev.flagged) if ev.flagged else "passed (within truth floors)"
+    click.echo(f"{verdict}\nwrote {out / 'report.html'}")
+    if ev.failed:
+        click.echo("error: above the --fail-above limits: " + ", ".join(
+            f"{k} = {v:.4g} > {limits[k]:g}" for k, v in ev.failed.items()), err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ from deepbench.metrics import (
     prdc,
 )
 
+
 def _gaussians(d, seed):
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=(d, d)), rng.normal(size=(d, d))

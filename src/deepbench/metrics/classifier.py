@@ -38,7 +38,7 @@ def _sklearn():  # type: ignore[no-untyped-def]
 
 
 def c2st(x: ArrayLike, y: ArrayLike, *, rng: np.random.Generator | None = None,
-         max_iter: int = 200) -> dict[str, float]:
+         max_iter: int = 100) -> dict[str, float]:
     """AUC, calibrated BCE (nats), JSD = 1 − BCE/ln 2 and the AUC's null standard error of a
     classifier telling ``x`` from ``y``; keys ``auc``, ``bce``, ``jsd``, ``auc_error``, ``n_test``."""
     hgb, logistic, roc_auc = _sklearn()

@@ -7,8 +7,8 @@ Notes
 -----
 - Fréchet distance of the Gaussians with the samples' means and covariances,
   FD = |μₓ − μ_y|² + Tr(Σₓ + Σ_y − 2(Σₓ^½ Σ_y Σₓ^½)^½). Its estimate from N samples is biased by
-  a term ∝ 1/N; the **Fréchet Physics Distance** (FPD) fits FD against 1/N over bootstrap batch
-  sizes and reports the intercept (the N → ∞ value) and the intercept's standard error.
+  a term ∝ 1/N; the **Fréchet Physics Distance** (FPD) fits FD against 1/N over batch sizes
+  and reports the intercept (the N → ∞ value), with the spread of bootstrap intercepts as error.
 - **Kernel Physics Distance** (KPD): the unbiased MMD² estimate with the polynomial kernel
   k(a, b) = (a·b/d + 1)⁴, MMD² = ΣΣ_{i≠j} k(xᵢ, xⱼ)/(m(m−1)) + ΣΣ_{i≠j} k(yᵢ, yⱼ)/(n(n−1))
   − 2 ΣΣ k(xᵢ, yⱼ)/(mn), over ``n_batches`` random batches; the value is the median and the
@@ -107,31 +107,35 @@ def fpd(x: ArrayLike, y: ArrayLike, *, min_samples: int = 5000, n_points: int = 
         n_batches: int = 10, rng: np.random.Generator | None = None) -> Estimate:
     """Fréchet Physics Distance: FD extrapolated to infinite samples (intercept of FD vs 1/N).
 
-    Batch sizes run from ``min(min_samples, n)`` to n = min(len(x), len(y)) in ``n_points``
-    steps; for each of ``n_batches`` random permutations of both samples, the batch of size N is
-    the first N rows (subsets without replacement, nested within a permutation, so one pass per
-    permutation computes every size). FD is averaged over the permutations at each size, a line
-    in 1/N is fitted by least squares, and the error is the standard error of its intercept.
+    Batch sizes run from ``min(min_samples, n // 2)`` to n = min(len(x), len(y)) in
+    ``n_points`` steps. Value: for each of ``n_batches`` random permutations of both samples the
+    batch of size N is the first N rows (subsets without replacement, nested, so one pass per
+    permutation computes every size); FD is averaged over the permutations at each size and a
+    line in 1/N fitted by least squares; the value is its intercept. Error: the same fit on
+    ``n_batches`` bootstrap resamples (rows drawn with replacement), the standard deviation of
+    their intercepts, so that it carries the sampling noise of the two samples themselves.
     """
     a, b = _pair(x, y)
     rng = np.random.default_rng(0) if rng is None else rng
     shift = 0.5 * (a.mean(0) + b.mean(0))  # FD is translation invariant; centring keeps the
     a, b = a - shift, b - shift            # Gram-matrix covariances accurate
     n_max = min(len(a), len(b))
-    sizes = np.unique(np.linspace(min(min_samples, n_max), n_max, n_points).astype(int))
+    sizes = np.unique(np.linspace(min(min_samples, n_max // 2), n_max, n_points).astype(int))
     if sizes.size < 2 or sizes[0] < 2:
         raise SpecError("x", f"{n_max} samples", "enough samples for two batch sizes")
-    fd = np.zeros(sizes.size)
-    for _ in range(n_batches):
-        ma = _prefix_moments(a, rng.permutation(len(a)), sizes)
-        mb = _prefix_moments(b, rng.permutation(len(b)), sizes)
-        fd += [frechet_gaussian(*pa, *pb) for pa, pb in zip(ma, mb, strict=True)]
-    fd /= n_batches
     design = np.stack([np.ones(sizes.size), 1.0 / sizes], axis=1)
-    coef = np.linalg.lstsq(design, fd, rcond=None)[0]
-    sigma2 = float(np.sum((design @ coef - fd) ** 2)) / max(sizes.size - 2, 1)
-    cov = sigma2 * np.linalg.inv(design.T @ design)
-    return Estimate(float(coef[0]), float(np.sqrt(cov[0, 0])))
+
+    def curve(ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+        ma, mb = _prefix_moments(a, ia, sizes), _prefix_moments(b, ib, sizes)
+        return np.array([frechet_gaussian(*pa, *pb) for pa, pb in zip(ma, mb, strict=True)])
+
+    fd = np.mean([curve(rng.permutation(len(a)), rng.permutation(len(b)))
+                  for _ in range(n_batches)], axis=0)
+    boot = np.array([curve(rng.integers(len(a), size=n_max), rng.integers(len(b), size=n_max))
+                     for _ in range(n_batches)])
+    value = np.linalg.lstsq(design, fd, rcond=None)[0][0]
+    intercepts = np.linalg.lstsq(design, boot.T, rcond=None)[0][0]
+    return Estimate(float(value), float(np.std(intercepts, ddof=1)))
 
 
 def _poly_kernel_sums(a: np.ndarray, b: np.ndarray | None, block: int = 1024) -> float:
@@ -169,10 +173,13 @@ def mmd2_unbiased(x: ArrayLike, y: ArrayLike) -> float:
 def kpd(x: ArrayLike, y: ArrayLike, *, batch_size: int = 5000, n_batches: int = 10,
         rng: np.random.Generator | None = None) -> Estimate:
     """Kernel Physics Distance: median of unbiased MMD² over random batches (without
-    replacement within a batch), error = half the 16–84 % range."""
+    replacement within a batch; at most half of the smaller sample, so that batches differ),
+    error = half the 16–84 % range."""
     a, b = _pair(x, y)
     rng = np.random.default_rng(0) if rng is None else rng
-    n = min(batch_size, len(a), len(b))
+    n = min(batch_size, len(a) // 2, len(b) // 2)
+    if n < 2:
+        raise SpecError("x", f"{min(len(a), len(b))} samples", "at least 4 samples per side")
     vals = np.array([mmd2_unbiased(a[rng.choice(len(a), n, replace=False)],
                                    b[rng.choice(len(b), n, replace=False)])
                      for _ in range(n_batches)])

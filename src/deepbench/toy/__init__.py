@@ -1,0 +1,1 @@
+"""Toy densities with exact log-density (and CDF where one exists), for density benchmarks."""
