@@ -321,6 +321,7 @@ def ladder(spec: str, out: str, axes: tuple[str, ...], overrides: tuple[str, ...
     click.echo(f"wrote {len(rungs)} rungs and ladder.csv to {out}")
 
 
+@main.command()
 @click.option("--reference", required=True, metavar="DATASET",
               help="The reference DeepBench dataset (HDF5 or Zarr).")
 @click.option("--generated", required=True, metavar="FILE",
