@@ -1,7 +1,8 @@
 """Loader throughput: the PyTorch map-style dataset from HDF5 and the streaming dataset, each beside
 a yardstick measured in the same process.
 
-Run: ``python benchmarks/loaders.py [-n 25600] [--repeats 3]``. One BLAS and one torch thread.
+Run: ``python benchmarks/loaders.py [-n 25600] [--repeats 5] [--only map|stream]``.
+One BLAS and one torch thread.
 The dataset is ``examples/shapes.yaml`` (28×28 float32 images of six classes, Gaussian noise,
 gzip level 4) with ``n`` samples, generated once into a temporary folder.
 
@@ -15,11 +16,11 @@ gzip level 4) with ``n`` samples, generated once into a temporary folder.
   collation). ``map-shuffled`` is ``map`` with ``shuffle=True`` (the block cache decompresses
   each storage block once per epoch); its yardstick is ``h5py`` reading the same shuffled
   batches as sorted point selections (on the first 20 batches only: it is slow).
-- ``stream``: ``StreamingDataset(spec, "image", "class_index", batch_size=256)`` iterated in this
-  process (``DataLoader(batch_size=None)``), and ``stream-samples``: the same yielding samples
-  collated by ``DataLoader(batch_size=256)``. Yardstick: ``Plan.simulate_chunk`` over every chunk
-  of the same spec, i.e. the simulator's own rate through the pipeline (what
-  ``deepbench.simulate`` does, without its final concatenation).
+- ``stream``: ``StreamingDataset(spec, "image", "class_index", batch_size=256)`` (built once)
+  iterated for one epoch in this process (``DataLoader(batch_size=None)``), and
+  ``stream-samples``: the same yielding samples collated by ``DataLoader(batch_size=256)``.
+  Yardstick: ``Plan.simulate_chunk`` over every chunk of the same spec, i.e. the simulator's own
+  rate through the pipeline (what ``deepbench.simulate`` does, without its final concatenation).
 
 Every case alternates with its yardstick (best of ``--repeats`` each, after one untimed run of
 each), so both see the same machine load. Each rate is given by wall clock and per CPU-second
@@ -155,13 +156,15 @@ def bench_stream(spec: dict, n: int, repeats: int) -> None:
         for k in range(plan.spec.n_chunks):
             plan.simulate_chunk(k)
 
+    streams = (StreamingDataset(spec, "image", "class_index", batch_size=BATCH),
+               StreamingDataset(spec, "image", "class_index"))  # built once, like a training run
+
     def batched() -> None:
-        for _ in DataLoader(StreamingDataset(spec, "image", "class_index", batch_size=BATCH),
-                            batch_size=None):
+        for _ in DataLoader(streams[0], batch_size=None):
             pass
 
     def samples() -> None:
-        for _ in DataLoader(StreamingDataset(spec, "image", "class_index"), batch_size=BATCH):
+        for _ in DataLoader(streams[1], batch_size=BATCH):
             pass
 
     for name, fn in (("stream", batched), ("stream-samples", samples)):
@@ -174,6 +177,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=25_600, help="samples (default 25,600 = 100 batches)")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--only", choices=("map", "stream"), help="run only these cases")
     args = ap.parse_args()
 
     import torch
@@ -188,13 +192,15 @@ def main() -> None:
     spec["n"] = args.n
     print(f"# {args.n:,} 28×28 shapes, batch {BATCH}; python {sys.version.split()[0]}, "
           f"torch {torch.__version__}, {os.cpu_count()} CPUs", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "shapes.h5"
-        t = time.perf_counter()
-        deepbench.generate(spec, path)
-        print(f"# generated in {time.perf_counter() - t:.1f} s", flush=True)
-        bench_map(path, args.n, args.repeats)
-    bench_stream(spec, args.n, args.repeats)
+    if args.only != "stream":
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "shapes.h5"
+            t = time.perf_counter()
+            deepbench.generate(spec, path)
+            print(f"# generated in {time.perf_counter() - t:.1f} s", flush=True)
+            bench_map(path, args.n, args.repeats)
+    if args.only != "map":
+        bench_stream(spec, args.n, args.repeats)
 
 
 if __name__ == "__main__":

@@ -189,6 +189,7 @@ def test_batches_shuffle_per_epoch_and_repeat_for_the_same_seed(arrays):
         epochs.append(index)
     assert not np.array_equal(epochs[0], epochs[1])
     np.testing.assert_array_equal(epochs[0], epochs[2])
+    assert ds.n_samples == SPEC["n"]
     dropped = StreamingDataset(SPEC, "index", batch_size=8, drop_last=True, rank=1, world_size=2)
     assert [len(b) for b in dropped] == [8] * 5  # 45 samples in rank 1's 5 chunks
 

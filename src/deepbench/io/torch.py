@@ -62,8 +62,11 @@ class _Items:
 
     def many(self, arrays: Sequence[np.ndarray]) -> list[Any]:
         """Items of a batch of column arrays (batch axis first), one per row."""
-        rows = zip(*(torch.from_numpy(a).unbind(0) for a in arrays), strict=True)
-        return [self.make(row) for row in rows]
+        columns = [torch.from_numpy(a).unbind(0) for a in arrays]
+        plain = self.transform is None and self.target_transform is None
+        if plain and isinstance(self.x, str) and (self.y is None or isinstance(self.y, str)):
+            return list(columns[0]) if self.y is None else list(zip(*columns, strict=True))
+        return [self.make(row) for row in zip(*columns, strict=True)]
 
 
 def _default_x(available: Mapping[str, Sequence[str]]) -> str:
@@ -253,8 +256,10 @@ class StreamingDataset(IterableDataset):
         self._items = _Items(x, y, len(resolve_columns("x", x, available)), transform,
                              target_transform)
 
-    def __len__(self) -> int:
-        """Samples of the split (over all ranks and workers), not the items of one shard."""
+    @property
+    def n_samples(self) -> int:
+        """Samples of the split over all ranks and workers. (No ``__len__``: a DataLoader would
+        take it for the items of one process, which are batches or a shard's share.)"""
         return int(self.samples.size)
 
     def set_epoch(self, epoch: int) -> None:
@@ -305,24 +310,28 @@ class StreamingDataset(IterableDataset):
             yield pick(self.columns, chunk.groups, index, rows)
 
     def _batches(self, parts: Iterator[list[np.ndarray]]) -> Iterator[Any]:
+        """Batches of ``batch_size`` rows: views of a chunk's arrays, except a batch that spans two
+        chunks, which is copied together."""
         size = self.batch_size
-        held: list[list[np.ndarray]] = []
-        count = 0
+        carry: list[np.ndarray] | None = None  # fewer than ``size`` rows left from earlier chunks
         for arrays in parts:
-            held.append(arrays)
-            count += len(arrays[0])
-            if count < size:
-                continue
-            joined = [np.concatenate(c) if len(held) > 1 else c[0] for c in zip(*held, strict=True)]
-            cut = count - count % size
-            for a in range(0, cut, size):
-                yield self._items.make([torch.from_numpy(np.ascontiguousarray(c[a:a + size]))
-                                        for c in joined])
-            held = [[c[cut:] for c in joined]] if cut < count else []
-            count -= cut
-        if count and not self.drop_last:
-            joined = [np.concatenate(c) for c in zip(*held, strict=True)]
-            yield self._items.make([torch.from_numpy(np.ascontiguousarray(c)) for c in joined])
+            start, n = 0, len(arrays[0])
+            if carry is not None:
+                start = min(size - len(carry[0]), n)
+                carry = [np.concatenate([c, a[:start]]) for c, a in zip(carry, arrays, strict=True)]
+                if len(carry[0]) < size:
+                    continue
+                yield self._batch(carry)
+                carry = None
+            for a in range(start, n - size + 1, size):
+                yield self._batch([c[a:a + size] for c in arrays])
+            rest = start + (n - start) // size * size
+            carry = [c[rest:] for c in arrays] if rest < n else None
+        if carry is not None and not self.drop_last:
+            yield self._batch(carry)
+
+    def _batch(self, arrays: list[np.ndarray]) -> Any:
+        return self._items.make([torch.from_numpy(np.ascontiguousarray(a)) for a in arrays])
 
 
 def _order_rng(seed: int, epoch: int, sub: int = 0) -> np.random.Generator:
