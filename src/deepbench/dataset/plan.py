@@ -174,6 +174,15 @@ class Plan:
                     if problems:
                         raise SpecError(problems)
 
+    def chunk_labels(self, k: int) -> dict[str, np.ndarray]:
+        """The ``labels`` group of chunk ``k`` from the parameter stages alone (no simulation):
+        what splits need, equal to ``simulate_chunk(k).groups["labels"]``."""
+        start, stop = self.spec.chunk_bounds(k)
+        draws = self._draw_chunk(k, np.arange(start, stop))
+        if len(self.classes) > 1:
+            draws.labels[layout.CLASS_INDEX] = draws.cls.astype(np.int64)
+        return draws.labels
+
     def _inputs(self, ci: int, draws: _Draws, sel: np.ndarray
                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Class ``ci``'s simulator inputs for samples ``sel`` (derived alternatives included),
