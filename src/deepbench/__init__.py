@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from deepbench._version import __version__
 
-__all__ = ["simulate", "generate", "load", "convert", "list_simulators", "describe", "__version__"]
+__all__ = ["simulate", "generate", "load", "convert", "list_simulators", "describe",
+           "log_likelihood", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from deepbench.api import describe, list_simulators, simulate
     from deepbench.dataset.generate import generate
     from deepbench.dataset.view import load
+    from deepbench.inference.likelihood import log_likelihood
     from deepbench.stores.convert import convert
 
 _LAZY = {
@@ -25,6 +27,7 @@ _LAZY = {
     "generate": "deepbench.dataset.generate",
     "load": "deepbench.dataset.view",
     "convert": "deepbench.stores.convert",
+    "log_likelihood": "deepbench.inference.likelihood",
 }
 
 

@@ -1,5 +1,5 @@
 """The ``deepbench`` command line: generate, validate, list, describe, info, show, export,
-convert."""
+convert, coverage, ladder."""
 
 from __future__ import annotations
 
@@ -320,6 +320,67 @@ def convert_legacy(old: str, out: str, overwrite: bool) -> None:
     for w in conv.warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(f"wrote {target} ({len(conv.warnings)} behaviours differ from the original)")
+
+
+@main.command()
+@click.option("--dataset", "dataset", required=True, metavar="FILE",
+              help="The stored dataset whose labels are the true parameters.")
+@click.option("--posterior-samples", "posterior", required=True, metavar="FILE",
+              help="NPZ or HDF5 with `samples` (N, S, d), and optionally `names` (d) and "
+                   "`index` (N sample indices into the dataset; default 0..N-1).")
+@click.option("--params", default=None, metavar="A,B",
+              help="Label names of the d parameters (when the file has no `names`).")
+@click.option("-o", "--out", default=None, type=click.Path(file_okay=False),
+              help="Folder for coverage.json and coverage.png.")
+@click.option("--confidence", default=0.99, show_default=True, type=click.FloatRange(0, 1,
+              min_open=True, max_open=True), help="Joint confidence of the coverage band.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when a test fails.")
+@_guard
+def coverage(dataset: str, posterior: str, params: str | None, out: str | None,
+             confidence: float, strict: bool) -> None:
+    """Check a posterior estimator's calibration: expected coverage with its binomial band,
+    SBC ranks and TARP, against the true parameters stored in DATASET."""
+    from deepbench.inference.report import coverage_report
+
+    report = coverage_report(dataset, posterior, params=params, out=out, confidence=confidence)
+    click.echo(report.text)
+    if strict and not report.passed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
+              help="Folder for the rungs (rung_000.h5, ...) and ladder.json / ladder.csv.")
+@click.option("--axis", "axes", multiple=True, required=True, metavar="FIELD=V1,V2,...",
+              help="A spec field and its values, e.g. obs_noise.image.sigma=0,0.05,0.1 "
+                   "(FIELD=[...] for values with commas); several axes make every combination.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a field of the base spec.")
+@click.option("--train", default=None, metavar="CMD",
+              help="Run CMD per rung ({data}: the rung's dataset, {rung}: its index); its last "
+                   "printed line, as JSON, is the rung's metric.")
+@click.option("--format", "fmt", type=click.Choice(["h5", "zarr"]), default="h5",
+              show_default=True)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--overwrite", is_flag=True, help="Replace an existing ladder.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted ladder.")
+@_guard
+def ladder(spec: str, out: str, axes: tuple[str, ...], overrides: tuple[str, ...],
+           train: str | None, fmt: str, workers: int, overwrite: bool, resume: bool) -> None:
+    """Generate a difficulty ladder: one dataset per combination of axis values (objects and
+    parameters shared across rungs that differ only in noise), with a summary table."""
+    from deepbench.inference.ladder import format_table, ladder as run, parse_axis
+
+    parsed = dict(parse_axis(a) for a in axes)
+
+    def log(message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
+    rungs = run(spec, out, parsed, overrides=overrides, train=train, fmt=fmt, workers=workers,
+                overwrite=overwrite, resume=resume, log=log)
+    click.echo(format_table(rungs, list(parsed)))
+    click.echo(f"wrote {len(rungs)} rungs and ladder.csv to {out}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -124,6 +124,19 @@ def test_a_task_that_fails_once_is_retried(tmp_path, reference, cluster):
         assert records[k].sha256 == digest(plan.simulate_chunk(k).groups)
 
 
+@pytest.mark.slow
+def test_local_workers_run_one_thread_without_dasks_malloc_trim(monkeypatch):
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # another cluster set it here
+    before = dict(os.environ)
+    def environ() -> tuple[str | None, str | None]:
+        return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
+
+    with DaskExecutor("local:1") as executor:
+        seen = executor._client.run(environ)
+    assert list(seen.values()) == [(None, "1")]
+    assert dict(os.environ) == before  # nothing of the workers' set-up stays in this process
+
+
 def test_an_unreachable_scheduler_fails_within_the_timeout_and_writes_nothing(tmp_path):
     executor = DaskExecutor("tcp://127.0.0.1:9", timeout=1.5)
     with pytest.raises(SpecError, match=r"--dask: got 'tcp://127.0.0.1:9'; expected a reachable"):

@@ -1,0 +1,2 @@
+"""Inference against known truth: exact likelihoods, reference posteriors, coverage diagnostics
+for posterior estimators, and difficulty ladders."""
