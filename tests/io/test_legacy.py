@@ -192,3 +192,17 @@ def test_convert_legacy_does_not_overwrite_without_asking(tmp_path):
     r = CliRunner().invoke(main, ["convert-legacy", str(DATA / "sky_star.yaml"), "-o", str(out)])
     assert r.exit_code == 1 and "exists; pass --overwrite" in r.output
     assert out.read_text() == "keep"
+
+
+def test_a_single_astro_object_keeps_its_amplitude_as_the_peak(tmp_path):
+    old = {"object_type": "astro", "object_name": "StarObject", "total_runs": 3, "seed": 2,
+           "image_parameters": {"image_dimensions": 32, "radius": 2.0, "amplitude": 5.0},
+           "object_parameters": {"center_x": 10.0, "center_y": 20.0, "alpha": 3.0}}
+    conv = convert_legacy(old)
+    assert conv.codes == ["psf-blur"]
+    assert conv.spec["simulator"] == "astro.star" and conv.spec["n"] == 3
+    p = conv.spec["params"]
+    assert (p["cx"], p["cy"]) == (10.0 - 15.5, 20.0 - 15.5)  # column, row of the original
+    assert p["flux"] == pytest.approx(5.0 * math.pi * 2.0**2 / (3.0 - 1))  # peak 5: no scaling
+    image = deepbench.simulate(conv.spec).outputs["image"][0]
+    assert np.unravel_index(np.argmax(image), image.shape) == (20, 10)  # [row, column]

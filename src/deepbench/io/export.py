@@ -391,9 +391,16 @@ def _json_number(v: Any) -> Any:
 
 
 def _hf(ds: Dataset, out: Path) -> dict[str, Any]:
-    from deepbench.io.hf import to_hf
+    from deepbench.io.hf import require_datasets, to_hf
 
-    with tempfile.TemporaryDirectory(prefix=".hf-cache-", dir=out) as cache:
-        to_hf(ds, cache_dir=cache).save_to_disk(str(out / "dataset"))
+    hf = require_datasets()
+    bars = hf.is_progress_bar_enabled()
+    hf.disable_progress_bars()  # one line per split on stderr is noise in a CLI export
+    try:
+        with tempfile.TemporaryDirectory(prefix=".hf-cache-", dir=out) as cache:
+            to_hf(ds, cache_dir=cache).save_to_disk(str(out / "dataset"))
+    finally:
+        if bars:
+            hf.enable_progress_bars()
     return {"load": "datasets.load_from_disk(<folder>/dataset)"}
 
