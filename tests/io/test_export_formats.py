@@ -276,3 +276,16 @@ def test_npy_export_holds_every_array_memory_mappable(stored, store, tmp_path):
         np.testing.assert_array_equal(np.load(out / "splits" / f"{k}.npy"), v)
     assert list(np.load(out / "class_names.npy")) == store["classes"]
     assert json.loads((out / "metadata.json").read_text()) == store["metadata"]
+
+
+def test_to_hf_in_many_small_blocks_keeps_sample_order(stored, store, tmp_path, monkeypatch):
+    pytest.importorskip("datasets")
+    from deepbench.io import hf
+
+    monkeypatch.setattr(hf, "BLOCK", 5)  # splits of 8 and 24 rows: several Arrow batches each
+    for split, part in hf.to_hf(stored, cache_dir=tmp_path).items():
+        rows = part.with_format("numpy", dtype=None)[:]
+        idx = np.sort(store["splits"][split])
+        np.testing.assert_array_equal(rows["index"], idx)
+        np.testing.assert_array_equal(rows["image"], store["image"][idx])
+        np.testing.assert_array_equal(rows["label.radius"], store["labels"]["radius"][idx])

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from deepbench.dataset.view import Dataset, load
+from deepbench.dataset.view import Dataset, _read_rows, load
 from deepbench.errors import DeepBenchError, StoreError
 from deepbench.stores import layout
 
@@ -108,23 +108,16 @@ def _write_split(ds: Dataset, idx: np.ndarray, feats: Any, file: Path) -> None:
     cols = _columns(ds)
     writer = ArrowWriter(features=feats, path=str(file))
     try:
+        idx = np.sort(idx)
         for s in range(0, idx.size, BLOCK):
-            rows = np.sort(idx[s:s + BLOCK])
+            rows = idx[s:s + BLOCK]
             batch: dict[str, Any] = {"index": rows.astype(np.int64)}
             for c, (_, d) in cols.items():
-                batch[c] = _read(d, rows)
+                batch[c] = _read_rows(d, rows)  # the view's one-read row gather
             writer.write_batch({k: list(v) for k, v in batch.items()})
         writer.finalize()
     finally:
         writer.close()
-
-
-def _read(d: Any, rows: np.ndarray) -> np.ndarray:
-    """Rows ``rows`` (sorted) of ``d``: one contiguous read, then a gather."""
-    if rows.size == 0:
-        return np.empty((0, *d.shape[1:]), dtype=d.dtype)
-    lo, hi = int(rows[0]), int(rows[-1]) + 1
-    return d[lo:hi][rows - lo]
 
 
 def to_hf(source: str | Path | Dataset, *, cache_dir: str | Path | None = None
