@@ -115,3 +115,14 @@ def test_the_python_checker_sees_the_same_faults(site):
     rules = dict(line.split(" ") for line in out.stdout.splitlines())
     assert "outputs" in rules["toybroken.wrong_shape"].split(",")
     assert "global-rng" in rules["toybroken.global_rng"].split(",")
+
+
+def test_package_names_the_distribution_or_run_time_registration(monkeypatch):
+    from deepbench.core import registry
+    from deepbench.errors import UnknownSimulatorError
+
+    assert registry.package("shapes.circle") == "deepbench"
+    monkeypatch.setitem(registry._runtime, "toyx.thing", "toyx:Thing")
+    assert registry.package("toyx.thing") == "(registered at run time)"
+    with pytest.raises(UnknownSimulatorError, match="did you mean 'toyx.thing'"):
+        registry.package("toyx.thin")
