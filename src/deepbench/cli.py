@@ -137,7 +137,7 @@ def list_() -> None:
 
     for name in registry.names():
         cls = registry.get(name)
-        click.echo(f"{name:24s} v{cls.version}  {cls.summary}")
+        click.echo(f"{name:24s} v{cls.version}  [{registry.package(name)}]  {cls.summary}")
 
 
 @main.command()
@@ -234,16 +234,22 @@ def show(path: str, out: str, count: int, output_name: str | None) -> None:
 
 @main.command()
 @click.argument("path")
-@click.option("--format", "fmt", type=click.Choice(["npz", "png", "calochallenge"]), required=True)
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["npz", "npy", "png", "png8", "jpeg", "imagefolder", "webdataset",
+                                 "hf", "calochallenge"]))
 @click.option("-o", "--out", required=True, type=click.Path())
 @click.option("--overwrite", is_flag=True)
+@click.option("--quality", default=95, show_default=True, type=int,
+              help="JPEG quality, 1-95 (recorded in export.json).")
 @_guard
-def export(path: str, fmt: str, out: str, overwrite: bool) -> None:
-    """Export a dataset to a folder of PNGs with labels.csv, or to a .npz file, or (calo.shower
-    datasets) to a CaloChallenge HDF5 file with its binning XML beside it."""
+def export(path: str, fmt: str, out: str, overwrite: bool, quality: int) -> None:
+    """Export a dataset into the folder OUT: npz/npy arrays, 16-bit (png) or 8-bit (png8) PNGs or
+    JPEGs with labels.csv, an image-folder tree (split/class/index.png), WebDataset tar shards, a
+    Hugging Face datasets folder (hf), or (calo.shower datasets) a CaloChallenge HDF5 file. The
+    value mapping of every lossy format is written to OUT/export.json."""
     from deepbench.io.export import export as run
 
-    click.echo(f"wrote {run(path, Path(out), fmt, overwrite=overwrite)}")
+    click.echo(f"wrote {run(path, Path(out), fmt, overwrite=overwrite, quality=quality)}")
 
 
 @main.command()
@@ -258,6 +264,62 @@ def convert(path: str, out: str, overwrite: bool) -> None:
     from deepbench.stores.convert import convert as run
 
     click.echo(f"wrote {run(path, out, overwrite=overwrite)}")
+
+
+@main.command("check-simulator")
+@click.argument("name")
+@click.option("--config", "settings", multiple=True, metavar="KEY=VALUE",
+              help="A setting of the instance under test (YAML value), e.g. --config size=3.")
+@click.option("--batch-size", default=4, show_default=True, type=click.IntRange(min=2))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@_guard
+def check_simulator(name: str, settings: tuple[str, ...], batch_size: int, seed: int) -> None:
+    """Check that simulator NAME keeps the contract (deepbench.testing.check_simulator): complete
+    declaration, outputs of the declared shapes and dtypes, same seed same bytes, batch equal to
+    per-sample results, no global RNG use. Exit code 1 with one line per fault otherwise."""
+    import yaml
+
+    from deepbench.core import registry
+    from deepbench.testing import ContractError
+    from deepbench.testing import check_simulator as check
+
+    config: dict[str, Any] = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SpecError("--config", item, "KEY=VALUE, e.g. size=3")
+        config[key] = yaml.safe_load(value)
+    cls = registry.get(name)
+    where = registry.package(name)
+    try:
+        check(cls, config or None, batch_size=batch_size, seed=seed)
+    except ContractError as exc:
+        click.echo(f"FAIL: {exc}\n(package {where})", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {name} v{cls.version} (package {where}) keeps the simulator contract")
+
+
+@main.command("convert-legacy")
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
+              help="The DeepBench spec to write (YAML).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT.")
+@_guard
+def convert_legacy(old: str, out: str, overwrite: bool) -> None:
+    """Convert an original DeepBench 0.2 config OLD into a DeepBench spec OUT; print one warning
+    per behaviour of the original that the spec does not reproduce (also written into OUT as
+    comments)."""
+    from deepbench.errors import OutputExistsError
+    from deepbench.io.legacy import convert_legacy_file, dump
+
+    conv = convert_legacy_file(old)
+    target = Path(out)
+    if target.exists() and not overwrite:
+        raise OutputExistsError(f"{target} exists; pass --overwrite to replace it")
+    target.write_text(dump(conv, source=Path(old).name))
+    for w in conv.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(f"wrote {target} ({len(conv.warnings)} behaviours differ from the original)")
 
 
 @main.command()

@@ -61,7 +61,7 @@ def test_overwrite_replaces_the_folder_once_the_new_one_is_complete(stored, tmp_
     with pytest.raises(OutputExistsError, match="out exists; pass --overwrite"):
         export(stored, out, "npz")
     assert export(stored, out, "npz", overwrite=True) == out
-    assert sorted(p.name for p in out.iterdir()) == ["dataset.npz", "metadata.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["dataset.npz", "export.json", "metadata.json"]
     with np.load(out / "dataset.npz") as z:
         assert z["outputs/image"].shape == (6, 8, 8)
     assert leftovers(tmp_path) == []

@@ -29,6 +29,8 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 _installed: dict[str, str] | None = None  # from entry points, read once
 _runtime: dict[str, str] = {}  # from register()
+_packages: dict[str, str] = {}  # name -> the distribution whose entry point declared it
+RUNTIME = "(registered at run time)"
 
 
 class RegistryError(DeepBenchError, RuntimeError):
@@ -45,6 +47,8 @@ def _read_entry_points() -> dict[str, str]:
             raise RegistryError(f"simulator {ep.name!r} is declared twice: {found[ep.name][0]!r} "
                                 f"(package {found[ep.name][1]}) and {ep.value!r} (package {where})")
         found[ep.name] = (ep.value, where)
+    _packages.clear()
+    _packages.update({name: where for name, (_, where) in found.items()})
     return {name: value for name, (value, _) in found.items()}
 
 
@@ -66,6 +70,17 @@ def register(name: str, target: str) -> None:
     if known is not None and known != target:
         raise RegistryError(f"simulator {name!r} is already registered as {known!r}")
     _runtime[name] = target
+
+
+def package(name: str) -> str:
+    """The installed distribution (package) that declares simulator ``name``, or
+    ``"(registered at run time)"`` for a name added by :func:`register`."""
+    entries = _entries()
+    if name in _runtime and _runtime[name] != (_installed or {}).get(name):
+        return RUNTIME
+    if name not in entries:
+        get(name)  # raises with a did-you-mean
+    return _packages.get(name, "?")
 
 
 def names() -> list[str]:
