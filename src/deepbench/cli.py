@@ -370,7 +370,8 @@ def ladder(spec: str, out: str, axes: tuple[str, ...], overrides: tuple[str, ...
            train: str | None, fmt: str, workers: int, overwrite: bool, resume: bool) -> None:
     """Generate a difficulty ladder: one dataset per combination of axis values (objects and
     parameters shared across rungs that differ only in noise), with a summary table."""
-    from deepbench.inference.ladder import format_table, ladder as run, parse_axis
+    from deepbench.inference.ladder import format_table, parse_axis
+    from deepbench.inference.ladder import ladder as run
 
     parsed = dict(parse_axis(a) for a in axes)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from deepbench.errors import SpecError
-from deepbench.inference.coverage import (expected_coverage, plot, sbc_ranks, sbc_test, tarp)
+from deepbench.inference.coverage import expected_coverage, plot, sbc_ranks, sbc_test, tarp
 
 
 def conjugate(n_obs: int = 1000, draws: int = 200, d: int = 2, *, width: float = 1.0,

@@ -81,7 +81,7 @@ def pulls(spec: dict, truth: dict, name: str, lo: float, hi: float, sigma: float
     for seed in range(draws):
         x = deepbench.simulate({**spec, "seed": seed}).outputs["image"]
 
-        def nll(v: float) -> float:
+        def nll(v: float, x: np.ndarray = x) -> float:
             return -float(deepbench.log_likelihood(model, x, {**truth, name: v})[0])
 
         best = optimize.minimize_scalar(nll, bounds=(lo, hi), method="bounded",
