@@ -193,8 +193,7 @@ class Shower(Simulator):
         lam = gflash.spot_count(energy, g.medium)
         e_vis = energy * 1e3 * g.medium.e_hat
         w = _spot_energy(e_vis[:, None] * prof.energy, lam[:, None] * prof.spots)     # (B, L)
-        counts = draw_counts(g, prof.spot_means(lam), rng)
-        in_layer = _per_layer(counts, g)                                                # (B, L)
+        counts, in_layer = draw_counts(g, prof.spot_means(lam), rng, layer_totals=True)
         n_side = rng.poisson(lam[:, None] * prof.spots * np.clip(1.0 - prof.containment, 0, 1))
         tail_s = np.clip(1.0 - prof.spots.sum(axis=1), 0.0, 1.0)
         n_back = rng.poisson(lam * tail_s)
@@ -207,7 +206,8 @@ class Shower(Simulator):
         shift = readout.sum(axis=1, dtype=np.float64) - visible if smeared else 0.0 * visible
         below_sum = np.zeros(len(energy))
         thr = cfg["threshold"]
-        if thr > 0.0 and (smeared or (w < thr).any()):  # else every nonzero voxel >= one spot
+        light = (w > 0.0) & (w < thr)        # layers whose spots weigh less than the threshold
+        if thr > 0.0 and (smeared or light.any()):  # else every nonzero voxel >= one spot
             below = readout < thr
             below_sum = np.where(below, readout, 0.0).sum(axis=1, dtype=np.float64)
             readout[below] = 0.0
@@ -326,7 +326,8 @@ def _padded_edges(g: Geometry) -> np.ndarray:
 
 
 def draw_counts(g: AnyGeometry, means: np.ndarray, rng: np.random.Generator,
-                general: bool = False) -> np.ndarray:
+                general: bool = False, layer_totals: bool = False
+                ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Spot counts per voxel, int64: a (B, L, A, R) view (regular cylindrical geometries, from
     the (B, L, R) means summed over angles), (B, L, n_y, n_x) (Cartesian, from per-cell means),
     or flat (B, n_voxels) in CaloChallenge order.
@@ -334,16 +335,26 @@ def draw_counts(g: AnyGeometry, means: np.ndarray, rng: np.random.Generator,
     A regular cylindrical geometry draws one Poisson count per (layer, radius) cell and splits it
     uniformly over the angular bins with a multinomial draw (Poisson splitting: the same law as
     independent Poisson counts per voxel; empty cells cost nothing). Otherwise, or with
-    ``general``, one Poisson draw per voxel.
+    ``general``, one Poisson draw per voxel. With ``layer_totals``, also the counts per layer
+    (B, L).
     """
     if g.kind == "cartesian":
-        return rng.poisson(means)
+        counts = rng.poisson(means)
+    elif g.regular and not general:
+        n_a = g.shape[1]
+        cells = rng.poisson(means)                                                  # (B, L, R)
+        split = rng.multinomial(cells, np.full(n_a, 1.0 / n_a))                    # (B, L, R, A)
+        counts = split.transpose(0, 1, 3, 2)   # a (B, L, A, R) view; the readout copies
+        return (counts, cells.sum(axis=2)) if layer_totals else counts
+    else:
+        counts = _per_voxel(g, means, rng)
+    return (counts, _per_layer(counts, g)) if layer_totals else counts
+
+
+def _per_voxel(g: AnyGeometry, means: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One Poisson draw per voxel, flat (B, n_voxels) in CaloChallenge order."""
     assert isinstance(g, Geometry)
     b = means.shape[0]
-    if g.regular and not general:
-        n_a = g.shape[1]
-        split = rng.multinomial(rng.poisson(means), np.full(n_a, 1.0 / n_a))      # (B, L, R, A)
-        return split.transpose(0, 1, 3, 2)             # a (B, L, A, R) view; the readout copies
     per_layer = []
     for layer, (edges, n_a) in enumerate(zip(g.r_edges, g.n_alpha, strict=True)):
         m = means[:, layer, : len(edges) - 1] / n_a                                # (B, R_l)
