@@ -31,10 +31,14 @@ CASES = {
             "params": {"energy": {"dist": "loguniform", "low": 1.0, "high": 1000.0}}},
     "fastar": {"simulator": "calo.shower", "config": {"geometry": "fastar"},
                "params": {"energy": {"dist": "uniform", "low": 1.0, "high": 100.0}}},
+    "ild": {"simulator": "calo.shower", "config": {"geometry": "ild_like"},
+            "params": {"energy": {"dist": "loguniform", "low": 1.0, "high": 1000.0}}},
 }
 LABEL = {"ds2": "CaloChallenge dataset-2 geometry (6480 voxels), electrons, log-uniform 1 GeV–1 TeV",
          "ds3": "CaloChallenge dataset-3 geometry (40500 voxels), electrons, log-uniform 1 GeV–1 TeV",
-         "fastar": "FAST.AR-like PbWO4 24×24×24 (13824 voxels), electrons, uniform 1–100 GeV"}
+         "fastar": "FAST.AR-like PbWO4 24×24×24 (13824 voxels), electrons, uniform 1–100 GeV",
+         "ild": "ILD-like Si/W grid 30 × 32 × 32 (30720 voxels), electrons, normal incidence, "
+                "log-uniform 1 GeV–1 TeV"}
 
 
 
@@ -44,7 +48,7 @@ def run_case(name: str, n: int, repeats: int) -> None:
     from threadpoolctl import threadpool_limits
 
     from deepbench.calo import gflash
-    from deepbench.calo.shower import Shower, voxel_probabilities
+    from deepbench.calo.shower import Shower, profiles
     from deepbench.dataset.plan import Plan
     from deepbench.dataset.spec import resolve
 
@@ -58,12 +62,16 @@ def run_case(name: str, n: int, repeats: int) -> None:
     energy = (np.exp(rng.uniform(lo, hi, n)) if prior["dist"] == "loguniform"
               else rng.uniform(prior["low"], prior["high"], n))
     params = {"energy": energy, "particle": np.zeros(n)}
+    if g.kind == "cartesian":
+        params["angle"] = np.zeros(n)
     t_max, alpha, beta = gflash.draw_t_alpha(gflash.individual(energy, g.medium),
                                              *rng.standard_normal((2, n)))
-    prob = voxel_probabilities(g, energy, t_max, alpha, beta, np.zeros(n))
-    n_l, n_a, n_r = g.shape
-    lam = gflash.spot_count(energy, g.medium)[:, None, None, None]
-    means = np.broadcast_to(lam * prob[:, :, None, :] / n_a, (n, n_l, n_a, n_r)).reshape(n, -1)
+    lam = gflash.spot_count(energy, g.medium)
+    means = profiles(g, energy, t_max, alpha, beta, np.zeros(n)).spot_means(lam)
+    if g.kind == "cylindrical":       # (B, L, R) summed over angles → per voxel
+        n_l, n_a, n_r = g.shape
+        means = np.broadcast_to(means[:, :, None, :] / n_a, (n, n_l, n_a, n_r))
+    means = np.ascontiguousarray(means).reshape(n, -1)
     plan.simulate_chunk(0)
     times = {"pipeline": [], "simulate": [], "yardstick": []}
     for _ in range(repeats):          # interleaved, so that load changes hit all three alike
@@ -76,7 +84,8 @@ def run_case(name: str, n: int, repeats: int) -> None:
           f"({best['pipeline'] / n * 1e3:.3f} ms/shower)  simulate() {n / best['simulate']:,.0f}/s"
           f"  peak RSS {rss:.0f} MB  |  yardstick rng.poisson per voxel "
           f"{n / best['yardstick']:,.0f}/s  ratio pipeline/yardstick "
-          f"{best['yardstick'] / best['pipeline']:.0%}", flush=True)
+          f"{best['yardstick'] / best['pipeline']:.0%}  load average {os.getloadavg()[0]:.1f}",
+          flush=True)
 
 
 def main() -> None:
@@ -91,7 +100,7 @@ def main() -> None:
         return
     for name in [args.case] if args.case else list(CASES):
         print(f"# {LABEL[name]}", flush=True)
-        n = args.n or (250 if name == "ds3" else 2000)
+        n = args.n or {"ds3": 250, "ild": 250}.get(name, 2000)
         subprocess.run([sys.executable, __file__, "--inner", "--case", name, "-n", str(n),
                         "--repeats", str(args.repeats)], check=True)
 

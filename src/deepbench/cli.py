@@ -1,5 +1,5 @@
 """The ``deepbench`` command line: generate, validate, list, describe, info, show, export,
-convert, evaluate, coverage, ladder."""
+convert, import, evaluate, coverage, ladder, check-simulator, convert-legacy."""
 
 from __future__ import annotations
 
@@ -431,6 +431,28 @@ def evaluate(reference: str, generated: str, out_dir: str, fail_above: tuple[str
         click.echo("error: above the --fail-above limits: " + ", ".join(
             f"{k} = {v:.4g} > {limits[k]:g}" for k, v in ev.failed.items()), err=True)
         sys.exit(1)
+
+
+@main.command("import")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False),
+              help="The DeepBench HDF5 dataset to write (.h5).")
+@click.option("--format", "fmt", type=click.Choice(["calochallenge"]), default="calochallenge",
+              show_default=True)
+@click.option("--geometry", default=None, help="Preset the file was binned in (default: found "
+              "from the binning XML beside the file, then by voxel count).")
+@click.option("--particle", default="electron", show_default=True,
+              help="Incident particle of every shower (electron or photon).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT when done.")
+@_guard
+def import_(source: str, out: str, fmt: str, geometry: str | None, particle: str,
+            overwrite: bool) -> None:
+    """Import a CaloChallenge HDF5 file (incident_energies, showers) as a DeepBench dataset of
+    calo.shower samples (outputs/showers with the geometry attributes, labels/energy)."""
+    from deepbench.io.calochallenge import import_file
+
+    path = import_file(source, out, geometry=geometry, particle=particle, overwrite=overwrite)
+    click.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

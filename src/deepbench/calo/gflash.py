@@ -26,6 +26,11 @@ from deepbench.calo.materials import Material
 T_MIN, ALPHA_MIN = 1.0, 1.1          # GFlash clamps on T and α (GFlashHomoShowerParameterisation)
 SIGMA_MAX = 0.5                      # Geant4 clamp on σ(ln T), σ(ln α)
 PHOTON_PATH_X0 = 9.0 / 7.0           # photon conversion mean free path, PDG §34.4.2
+SPOT_T_MIN = 0.5                     # Geant4 clamp on the spot profile's T_s
+# Spot-profile factors T_s = T (t1 + t2 Z), α_s = α (a1 + a2 Z): GVFlashHomoShowerTuning
+# (homogeneous) and GFlashSamplingShowerTuning (sampling) in Geant4.
+SPOT_HOMOGENEOUS = (0.698, 0.00212, 0.639, 0.00334)
+SPOT_SAMPLING = (0.813, 0.0019, 0.844, 0.0026)
 
 
 @dataclass(frozen=True)
@@ -121,3 +126,39 @@ def radial_cdf(r: np.ndarray, rc: np.ndarray, rt: np.ndarray, p: np.ndarray) -> 
 def longitudinal_cdf(t: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """Gamma-profile CDF P(α, β t), 0 for t ≤ 0."""
     return gammainc(alpha, beta * np.maximum(t, 0.0))
+
+
+def spot_profile(t_max: np.ndarray, alpha: np.ndarray, mat: Material
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(T_s, α_s, β_s) of the Gamma profile the spot *count* follows along the shower axis:
+    T_s = T (t1 + t2 Z) ≥ 0.5, α_s = α (a1 + a2 Z) ≥ 1.1 (our clamp, so that β_s > 0),
+    β_s = (α_s − 1)/T_s; constants of Geant4's GFlash tunings (homogeneous or sampling)."""
+    t1, t2, a1, a2 = SPOT_SAMPLING if mat.sampling else SPOT_HOMOGENEOUS
+    t_s = np.maximum(SPOT_T_MIN, t_max * (t1 + t2 * mat.z))
+    a_s = np.maximum(ALPHA_MIN, alpha * (a1 + a2 * mat.z))
+    return t_s, a_s, (a_s - 1.0) / t_s
+
+
+def quadrant_fraction(x: np.ndarray, y: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Probability of [0, x] × [0, y] (signed: odd in x and in y) under the planar density
+    R²/(π (ρ² + R²)²) whose radial CDF is ρ²/(ρ² + R²):
+    [x/√(x² + R²) atan(y/√(x² + R²)) + y/√(y² + R²) atan(x/√(y² + R²))] / (2π)."""
+    cx, cy = np.sqrt(x * x + r * r), np.sqrt(y * y + r * r)
+    return (x / cx * np.arctan(y / cx) + y / cy * np.arctan(x / cy)) / (2.0 * np.pi)
+
+
+def cell_fractions(x_edges: np.ndarray, y_edges: np.ndarray, rc: np.ndarray, rt: np.ndarray,
+                   p: np.ndarray) -> np.ndarray:
+    """Probability of each rectangle [x_j, x_j+1] × [y_i, y_i+1] under the two-component radial
+    profile centred at the origin: (..., n_y, n_x).
+
+    ``x_edges`` (..., n_x + 1) and ``y_edges`` (..., n_y + 1) in Molière radii; ``rc``, ``rt``,
+    ``p`` (...) broadcast against the leading axes.
+    """
+    x = x_edges[..., None, :]
+    y = y_edges[..., :, None]
+    out = 0.0
+    for weight, radius in ((p, rc), (1.0 - p, rt)):
+        g = quadrant_fraction(x, y, radius[..., None, None])
+        out = out + weight[..., None, None] * np.diff(np.diff(g, axis=-1), axis=-2)
+    return out

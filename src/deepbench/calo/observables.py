@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepbench.calo.geometry import Geometry
+from deepbench.calo.geometry import AnyGeometry, Geometry
 
 TINY = 1e-16  # MeV, as in the challenge's HighLevelFeatures
 
@@ -31,7 +31,15 @@ class VoxelCentres:
     phi: np.ndarray
 
 
-def voxel_centres(g: Geometry) -> VoxelCentres:
+def voxel_centres(g: AnyGeometry) -> VoxelCentres:
+    """Voxel centres; for a Cartesian grid η = x and φ = y of the cell centre, r = √(x² + y²),
+    α = atan2(y, x)."""
+    if not isinstance(g, Geometry):
+        xe, ye = g.x_edges(), g.y_edges()
+        x = np.tile(0.5 * (xe[1:] + xe[:-1]), g.n_y * g.n_layers)
+        y = np.tile(np.repeat(0.5 * (ye[1:] + ye[:-1]), g.n_x), g.n_layers)
+        layer = np.repeat(np.arange(g.n_layers), g.n_x * g.n_y)
+        return VoxelCentres(layer, np.hypot(x, y), np.arctan2(y, x), x, y)
     layer, r, alpha = [], [], []
     for i, (edges, n_a) in enumerate(zip(g.r_edges, g.n_alpha, strict=True)):
         e = np.asarray(edges, dtype=np.float64)
@@ -45,7 +53,7 @@ def voxel_centres(g: Geometry) -> VoxelCentres:
                         r_all * np.sin(a_all))
 
 
-def layer_energy(showers: np.ndarray, g: Geometry) -> np.ndarray:
+def layer_energy(showers: np.ndarray, g: AnyGeometry) -> np.ndarray:
     """Energy per layer, (N, L) float64 MeV."""
     bounds = np.concatenate([[0], np.cumsum(g.voxels_per_layer)])
     csum = np.concatenate([np.zeros((len(showers), 1)), np.cumsum(showers, axis=1,
@@ -63,11 +71,11 @@ def response(showers: np.ndarray, incident_mev: np.ndarray) -> np.ndarray:
     return total_energy(showers) / np.asarray(incident_mev, dtype=np.float64).reshape(-1)
 
 
-def _per_layer_sum(values: np.ndarray, g: Geometry) -> np.ndarray:
+def _per_layer_sum(values: np.ndarray, g: AnyGeometry) -> np.ndarray:
     return layer_energy(values, g)
 
 
-def centre_and_width(showers: np.ndarray, g: Geometry, coordinate: str
+def centre_and_width(showers: np.ndarray, g: AnyGeometry, coordinate: str
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Centre of energy and width in ``coordinate`` ("eta", "phi" or "r") per layer, (N, L) each,
     in mm."""
@@ -79,7 +87,7 @@ def centre_and_width(showers: np.ndarray, g: Geometry, coordinate: str
     return centre, np.sqrt(np.clip(second - centre**2, 0.0, None))
 
 
-def overall_centre_and_width(showers: np.ndarray, g: Geometry, coordinate: str
+def overall_centre_and_width(showers: np.ndarray, g: AnyGeometry, coordinate: str
                              ) -> tuple[np.ndarray, np.ndarray]:
     """Centre of energy and width in ``coordinate`` over the whole shower, (N,) each, mm."""
     x = getattr(voxel_centres(g), coordinate)
@@ -89,7 +97,7 @@ def overall_centre_and_width(showers: np.ndarray, g: Geometry, coordinate: str
     return centre, np.sqrt(np.clip(e @ (x * x) / norm - centre**2, 0.0, None))
 
 
-def longitudinal(showers: np.ndarray, g: Geometry) -> tuple[np.ndarray, np.ndarray]:
+def longitudinal(showers: np.ndarray, g: AnyGeometry) -> tuple[np.ndarray, np.ndarray]:
     """Longitudinal centre of gravity and width in radiation lengths (layer centres), (N,) each."""
     edges = g.layer_edges_x0()
     depth = 0.5 * (edges[1:] + edges[:-1])
@@ -99,7 +107,7 @@ def longitudinal(showers: np.ndarray, g: Geometry) -> tuple[np.ndarray, np.ndarr
     return centre, np.sqrt(np.clip(el @ depth**2 / norm - centre**2, 0.0, None))
 
 
-def sparsity(showers: np.ndarray, g: Geometry, threshold: float = 0.0) -> np.ndarray:
+def sparsity(showers: np.ndarray, g: AnyGeometry, threshold: float = 0.0) -> np.ndarray:
     """1 − fraction of voxels above ``threshold`` (MeV), per layer, (N, L)."""
     above = layer_energy((showers > threshold).astype(np.float64), g)
     return 1.0 - above / np.asarray(g.voxels_per_layer, dtype=np.float64)
@@ -140,7 +148,7 @@ def linearity_and_resolution(showers: np.ndarray, incident_mev: np.ndarray,
             "resolution": res}
 
 
-def high_level(showers: np.ndarray, g: Geometry, incident_mev: np.ndarray | None = None
+def high_level(showers: np.ndarray, g: AnyGeometry, incident_mev: np.ndarray | None = None
                ) -> dict[str, np.ndarray]:
     """The per-shower observables as named columns (N,) — the input of :func:`correlation`."""
     out: dict[str, np.ndarray] = {"e_total": total_energy(showers)}

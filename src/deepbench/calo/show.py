@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 
 from deepbench.calo import observables as obs
-from deepbench.calo.geometry import Geometry
+from deepbench.calo.geometry import AnyGeometry, Geometry
 
 MEAN_OVER = 1000  # showers averaged for the mean profiles
 
 
-def dataset_geometry(spec: dict[str, Any]) -> Geometry | None:
+def dataset_geometry(spec: dict[str, Any]) -> AnyGeometry | None:
     """The geometry of a dataset whose classes are all ``calo.shower`` in one configuration."""
     from deepbench.calo.shower import Shower
 
@@ -26,7 +26,7 @@ def dataset_geometry(spec: dict[str, Any]) -> Geometry | None:
     return Shower(configs[0]).geometry
 
 
-def draw(plt: Any, out: Path, showers: np.ndarray, g: Geometry, labels: dict[str, np.ndarray],
+def draw(plt: Any, out: Path, showers: np.ndarray, g: AnyGeometry, labels: dict[str, np.ndarray],
          count: int = 4) -> Path:
     """Write the figure to ``out``: 2 profile panels, then ``count`` showers (2 panels each)."""
     k = min(count, len(showers))
@@ -37,8 +37,15 @@ def draw(plt: Any, out: Path, showers: np.ndarray, g: Geometry, labels: dict[str
     ax.step(depth[:-1], el.mean(0), where="post")
     ax.set(xlabel="depth [X0]", ylabel="mean energy per layer [MeV]", title="longitudinal")
     ax = axes[0, 1]
-    edges = np.asarray(g.r_edges[0])
-    if g.regular:
+    cartesian = not isinstance(g, Geometry)
+    if cartesian:     # energy density in rings of one cell width around the entry point
+        r = obs.voxel_centres(g).r
+        edges = np.arange(0.0, r.max() + g.cell, g.cell)
+        ring = np.histogram(r, edges, weights=showers.mean(0, dtype=np.float64))[0]
+        ax.step(edges[:-1], ring / (np.pi * np.diff(edges**2)), where="post")
+        ax.set_yscale("log")
+    elif g.regular:
+        edges = np.asarray(g.r_edges[0])
         radial = showers.reshape(len(showers), *g.shape).sum(axis=(1, 2)).mean(0)
         ax.step(edges[:-1], radial / (np.pi * np.diff(edges**2)), where="post")
         ax.set_yscale("log")
@@ -51,10 +58,12 @@ def draw(plt: Any, out: Path, showers: np.ndarray, g: Geometry, labels: dict[str
             continue
         cube = showers[i].reshape(g.shape)
         axes[1 + i, 0].imshow(np.log10(cube.sum(1).T + 1e-3), aspect="auto", origin="lower")
-        axes[1 + i, 0].set(xlabel="layer", ylabel="radial bin", title=title)
+        axes[1 + i, 0].set(xlabel="layer", ylabel="x cell" if cartesian else "radial bin",
+                           title=title)
         layer = int(np.argmax(el[i]))
         axes[1 + i, 1].imshow(np.log10(cube[layer] + 1e-3), aspect="auto", origin="lower")
-        axes[1 + i, 1].set(xlabel="radial bin", ylabel="angular bin",
+        axes[1 + i, 1].set(xlabel="x cell" if cartesian else "radial bin",
+                           ylabel="y cell" if cartesian else "angular bin",
                            title=f"layer {layer} (log10 MeV)")
     fig.tight_layout()
     fig.savefig(out, dpi=100)

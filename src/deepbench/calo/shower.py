@@ -11,17 +11,25 @@ sampling the effective medium with F_S and ê, see :mod:`deepbench.calo.material
 2. Photons first travel a depth t0 ~ Exponential(9/7 X0) (conversion mean free path, PDG),
    then shower like electrons; electrons have t0 = 0.
 3. The shower deposits E_vis = ê · E (sampling media: the readout is calibrated to a MIP, so an
-   electron's response is e/mip = ê; homogeneous media: E_vis = E) through spots: their number
-   is Poisson with the GFlash mean λ (93 ln Z E^0.876 homogeneous, 10.3 ln Z E^0.959 sampling)
-   and each carries E_vis/λ. A spot lands in voxel v with probability p_v = (longitudinal
-   Gamma-profile fraction of the layer: P(α, β(t₂ − t0)) − P(α, β(t₁ − t0))) × (radial
-   two-component CDF difference over the radial bin, with R_C, R_T, p at the layer's centre depth
-   τ = (t − t0)/T) × (1/n_alpha, uniform azimuth). By Poisson thinning, the counts per voxel are
-   independent Poisson(λ p_v): a shower costs O(voxels), and only layers × radial bins distinct
-   means are computed (regular geometries draw the (layer, radius) counts and spread each count
+   electron's response is e/mip = ê; homogeneous media: E_vis = E) through spots, as GFlash does:
+   the energy of layer l follows the energy profile, f_l = P(α, β(t₂ − t0)) − P(α, β(t₁ − t0)),
+   and the number of spots follows the GFlash multiplicity λ (93 ln Z E^0.876 homogeneous,
+   10.3 ln Z E^0.959 sampling) spread along the axis by the spots' own Gamma profile
+   (T_s = T (t1 + t2 Z), α_s = α (a1 + a2 Z), fraction q_l); every spot of layer l carries
+   w_l = E_vis f_l / (λ q_l), so the mean energy of a layer is exactly E_vis f_l. A spot of layer
+   l lands in a radial bin with the two-component CDF difference over the bin (R_C, R_T, p at
+   the layer's centre depth τ = (t − t0)/T) and in an angular bin with probability 1/n_alpha
+   (uniform azimuth); in a Cartesian cell with the closed-form rectangle integral of the same
+   profile. By Poisson thinning, the counts per voxel are independent Poisson(λ q_l p_v): a
+   shower costs O(voxels), and only layers × radial bins distinct means are computed for
+   cylindrical geometries (regular ones draw the (layer, radius) counts and spread each count
    uniformly over the angular bins, which is the same distribution). Spots outside the grid
-   (deeper than the last layer or beyond the last radial edge) are leaked energy, a Poisson count
-   of its own. All fluctuations of the total come from the spot count: σ/E = 1/√λ.
+   (deeper than the last layer or beyond its transverse edges) are leaked energy, Poisson counts
+   of their own. Fluctuations of the total come from the spot counts:
+   Var(E) = Σ_l E_vis f_l w_l given the shower's profiles.
+   With an incidence ``angle`` θ (Cartesian geometries), the axis crosses layer l at
+   x = z_mid tan θ, the longitudinal profiles run along the axis (depths / cos θ) and a spot's
+   offset from the axis is projected along the axis onto the layer (× 1/cos θ in x).
 4. Readout: optional Gaussian noise per voxel (``noise`` MeV), a per-shower constant term
    (× (1 + c z)), then voxels below ``threshold`` (MeV) are set to 0 (``threshold: 0`` is no
    threshold). Voxel energies are float32 MeV.
@@ -36,12 +44,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from deepbench.calo import gflash
-from deepbench.calo.geometry import PRESETS, WSI_DS, Geometry, from_xml, preset
+from deepbench.calo.geometry import PRESETS, WSI_DS, AnyGeometry, Geometry, from_xml, preset
 from deepbench.calo.materials import MATERIALS
 from deepbench.core.params import Output, Param, Setting
 from deepbench.core.simulator import SimResult, Simulator
@@ -60,6 +69,7 @@ class Shower(Simulator):
     """Electromagnetic shower (electron or photon) in a CaloChallenge-style voxel geometry."""
 
     name = "calo.shower"
+    version = 2   # 2: spot counts follow the spot profile; angle; ild_like; geometry attributes
     summary = ("GFlash-style electromagnetic showers (electrons, photons) in CaloChallenge, "
                "FAST.AR-like geometries; per-voxel Poisson spot counts, MeV per voxel")
     params = (
@@ -67,6 +77,9 @@ class Shower(Simulator):
               "CaloChallenge 1–1000 GeV, fastar 1–100 GeV)", low=1.0, high=1000.0),
         Param("particle", 0, "", "incident particle: 0 = electron, 1 = photon", low=0, high=1,
               kind="int"),
+        Param("angle", 0.0, "rad", "incidence angle between the shower axis and the layer "
+              "normal, tilted towards +x (Cartesian geometries only: the CaloChallenge binnings "
+              "are centred on the shower axis)", low=0.0, high=1.0),
     )
     settings: ClassVar[tuple[Setting, ...]] = (
         Setting("geometry", "calochallenge_ds2", "readout geometry preset, or custom (give "
@@ -106,8 +119,14 @@ class Shower(Simulator):
             return [Problem(f"{path}.{p.field}", p.value, p.expected) for p in exc.problems]
         return []
 
+    def inactive(self) -> dict[str, str]:
+        if self.geometry.kind == "cartesian":
+            return {}
+        return {"angle": f"geometry {self.geometry.name} is a cylindrical binning centred on the "
+                         "shower axis; an incidence angle needs a Cartesian geometry (ild_like)"}
+
     @property
-    def geometry(self) -> Geometry:
+    def geometry(self) -> AnyGeometry:
         cfg = self.config
         if cfg["geometry"] == "custom":
             return _custom(cfg["binning_xml"], cfg["layer_thickness"], cfg["material"])
@@ -119,17 +138,21 @@ class Shower(Simulator):
 
     def outputs(self) -> tuple[Output, ...]:
         g = self.geometry
+        order = ("layer → angle → radius, CaloChallenge order" if g.kind == "cylindrical"
+                 else "layer → y → x")
         return (Output("showers", (g.n_voxels,), "float32", "MeV",
-                       f"energy per voxel, CaloChallenge order (layer → angle → radius); "
-                       f"{g.name}: {g.doc}"),)
+                       f"energy per voxel, {order}; {g.name}: {g.doc}",
+                       attrs=tuple(g.attributes().items())),)
 
     def truth_outputs(self) -> tuple[Output, ...]:
         n_layers = self.geometry.n_layers
         scalar = [("t_max", "X0", "depth of the shower maximum T (after the clamp T >= 1)"),
                   ("alpha", "", "Gamma-profile shape α (after the clamp α >= 1.1)"),
                   ("beta", "1/X0", "Gamma-profile rate β = (α − 1)/T"),
-                  ("start_depth", "X0", "depth where the shower starts (photon conversion; 0 "
-                   "for electrons)"),
+                  ("spot_t_max", "X0", "maximum T_s of the spot-count profile"),
+                  ("spot_alpha", "", "shape α_s of the spot-count profile"),
+                  ("start_depth", "X0", "depth along the axis where the shower starts (photon "
+                   "conversion; 0 for electrons)"),
                   ("spot_mean", "", "mean spot count λ"),
                   ("n_spots", "", "spots drawn (in the grid and leaked)"),
                   ("deposited", "MeV", "energy of all spots (visible + leaked)"),
@@ -141,7 +164,10 @@ class Shower(Simulator):
         return (*(Output(n, (), "float64", u, d) for n, u, d in scalar),
                 Output("expected_layer_energy", (n_layers,), "float64", "MeV",
                        "analytic expectation of the visible energy per layer given this "
-                       "shower's T, α and start depth"))
+                       "shower's T, α, start depth and angle"),
+                Output("layer_spot_energy", (n_layers,), "float64", "MeV",
+                       "energy of each spot in a layer: E_vis × (energy-profile fraction) / "
+                       "(λ × spot-profile fraction)"))
 
     def check_params(self, params: Mapping[str, np.ndarray]) -> list[Problem]:
         g = self.geometry
@@ -157,42 +183,72 @@ class Shower(Simulator):
         g, cfg = self.geometry, self.config
         energy = np.asarray(params["energy"], dtype=np.float64)
         photon = np.asarray(params["particle"]) == 1
+        angle = np.asarray(params.get("angle", np.zeros(len(energy))), dtype=np.float64)
         t_max, alpha, beta = gflash.draw_t_alpha(gflash.individual(energy, g.medium),
                                                  *rng.standard_normal((2, len(energy))))
         start = rng.exponential(gflash.PHOTON_PATH_X0, len(energy)) * photon
-        prob = voxel_probabilities(g, energy, t_max, alpha, beta, start)
+        prof = profiles(g, energy, t_max, alpha, beta, start, angle)
         if not cfg["leakage"]:
-            prob /= prob.sum(axis=(1, 2), keepdims=True)
+            prof = prof.contained()
         lam = gflash.spot_count(energy, g.medium)
         e_vis = energy * 1e3 * g.medium.e_hat
-        e_spot = e_vis / lam
-        counts = draw_counts(g, lam[:, None, None] * prob, rng)
-        n_leak = rng.poisson(lam * np.clip(1.0 - prob.sum(axis=(1, 2)), 0.0, 1.0))
-        n_in = counts.sum(axis=tuple(range(1, counts.ndim)))
-        visible = n_in * e_spot
-        readout = _readout(counts, e_spot, cfg, rng)
+        w = _spot_energy(e_vis[:, None] * prof.energy, lam[:, None] * prof.spots)     # (B, L)
+        counts, in_layer = draw_counts(g, prof.spot_means(lam), rng, layer_totals=True)
+        n_side = rng.poisson(lam[:, None] * prof.spots * np.clip(1.0 - prof.containment, 0, 1))
+        tail_s = np.clip(1.0 - prof.spots.sum(axis=1), 0.0, 1.0)
+        n_back = rng.poisson(lam * tail_s)
+        w_back = _spot_energy(e_vis * np.clip(1.0 - prof.energy.sum(axis=1), 0.0, 1.0),
+                              lam * tail_s)
+        visible = (in_layer * w).sum(axis=1)
+        leaked = (n_side * w).sum(axis=1) + n_back * w_back
+        readout = _readout(counts, w, g, cfg, rng)
         smeared = cfg["noise"] > 0.0 or cfg["constant_term"] > 0.0
         shift = readout.sum(axis=1, dtype=np.float64) - visible if smeared else 0.0 * visible
         below_sum = np.zeros(len(energy))
         thr = cfg["threshold"]
-        if thr > 0.0 and (smeared or e_spot.min() < thr):  # else every nonzero voxel >= one spot
+        light = (w > 0.0) & (w < thr)        # layers whose spots weigh less than the threshold
+        if thr > 0.0 and (smeared or light.any()):  # else every nonzero voxel >= one spot
             below = readout < thr
             below_sum = np.where(below, readout, 0.0).sum(axis=1, dtype=np.float64)
             readout[below] = 0.0
-        truth = {"t_max": t_max, "alpha": alpha, "beta": beta, "start_depth": start,
-                 "spot_mean": lam, "n_spots": (n_in + n_leak).astype(np.float64),
-                 "deposited": (n_in + n_leak) * e_spot, "visible": visible,
-                 "leaked": n_leak * e_spot, "below_threshold": below_sum,
+        n_spots = in_layer.sum(axis=1) + n_side.sum(axis=1) + n_back
+        t_s, a_s, _ = gflash.spot_profile(t_max, alpha, g.medium)
+        truth = {"t_max": t_max, "alpha": alpha, "beta": beta, "spot_t_max": t_s,
+                 "spot_alpha": a_s, "start_depth": start, "spot_mean": lam,
+                 "n_spots": n_spots.astype(np.float64), "deposited": visible + leaked,
+                 "visible": visible, "leaked": leaked, "below_threshold": below_sum,
                  "readout_shift": shift,
-                 "expected_layer_energy": e_vis[:, None] * prob.sum(axis=2)}
+                 "expected_layer_energy": e_vis[:, None] * prof.energy * prof.containment,
+                 "layer_spot_energy": w}
         return SimResult({"showers": readout}, truth)
 
 
-def _readout(counts: np.ndarray, e_spot: np.ndarray, cfg: Mapping[str, object],
+def _spot_energy(energy: np.ndarray, mean_count: np.ndarray) -> np.ndarray:
+    """Energy per spot, energy / mean count (0 where no spot is expected)."""
+    ok = mean_count > 0.0
+    return np.where(ok, energy / np.where(ok, mean_count, 1.0), 0.0)
+
+
+def _per_layer(counts: np.ndarray, g: AnyGeometry) -> np.ndarray:
+    """Spot counts summed per layer, (B, L) int64, from (B, L, …) or flat (B, n_voxels) counts."""
+    if counts.ndim > 2:
+        return counts.sum(axis=tuple(range(2, counts.ndim)))
+    bounds = np.concatenate([[0], np.cumsum(g.voxels_per_layer)])
+    csum = np.concatenate([np.zeros((len(counts), 1), np.int64), np.cumsum(counts, axis=1)],
+                          axis=1)
+    return csum[:, bounds[1:]] - csum[:, bounds[:-1]]
+
+
+def _readout(counts: np.ndarray, w: np.ndarray, g: AnyGeometry, cfg: Mapping[str, object],
              rng: np.random.Generator) -> np.ndarray:
-    """Voxel energies (B, n_voxels) float32 MeV: spots × spot energy, then noise, constant term."""
+    """Voxel energies (B, n_voxels) float32 MeV: spots × the layer's spot energy, then noise and
+    the constant term."""
     noise, const = float(cfg["noise"]), float(cfg["constant_term"])  # type: ignore[arg-type]
-    scale = e_spot.astype(np.float32).reshape(-1, *(1,) * (counts.ndim - 1))
+    w32 = w.astype(np.float32)
+    if counts.ndim > 2:
+        scale = w32.reshape(*w32.shape, *(1,) * (counts.ndim - 2))
+    else:
+        scale = w32[:, np.repeat(np.arange(g.n_layers), g.voxels_per_layer)]
     showers = np.empty(counts.shape, dtype=np.float32)   # C order, also for a transposed view
     np.multiply(counts, scale, out=showers, casting="unsafe")
     showers = showers.reshape(len(counts), -1)
@@ -203,21 +259,65 @@ def _readout(counts: np.ndarray, e_spot: np.ndarray, cfg: Mapping[str, object],
     return showers
 
 
-def voxel_probabilities(g: Geometry, energy: np.ndarray, t_max: np.ndarray, alpha: np.ndarray,
-                        beta: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Probability that a spot lands in each (layer, radial bin), summed over angles, (B, L, R).
+@dataclass(frozen=True)
+class Profiles:
+    """Per shower and layer: the energy-profile fraction ``energy`` (B, L), the spot-profile
+    fraction ``spots`` (B, L), and ``transverse``, the share of a layer's spots in each radial bin
+    (B, L, R; cylindrical, summed over angles) or cell (B, L, n_y, n_x; Cartesian)."""
 
-    Radial bins of a layer with fewer bins than the widest layer are zero-width padding.
+    energy: np.ndarray
+    spots: np.ndarray
+    transverse: np.ndarray
+
+    @property
+    def containment(self) -> np.ndarray:
+        """Transverse share of each layer inside the grid, (B, L)."""
+        return self.transverse.sum(axis=tuple(range(2, self.transverse.ndim)))
+
+    def contained(self) -> Profiles:
+        """Renormalised so that nothing leaks (every fraction sums to 1 inside the grid)."""
+        axes = tuple(range(2, self.transverse.ndim))
+        return Profiles(self.energy / self.energy.sum(axis=1, keepdims=True),
+                        self.spots / self.spots.sum(axis=1, keepdims=True),
+                        self.transverse / self.transverse.sum(axis=axes, keepdims=True))
+
+    def spot_means(self, lam: np.ndarray) -> np.ndarray:
+        """Mean spot count per radial bin (cylindrical, summed over angles) or per cell."""
+        extra = (1,) * (self.transverse.ndim - 2)
+        return (lam[:, None] * self.spots).reshape(*self.spots.shape, *extra) * self.transverse
+
+
+def profiles(g: AnyGeometry, energy: np.ndarray, t_max: np.ndarray, alpha: np.ndarray,
+             beta: np.ndarray, start: np.ndarray, angle: np.ndarray | None = None) -> Profiles:
+    """Longitudinal (energy and spot count) and transverse profiles of each layer.
+
+    The axis enters at ``angle`` (rad, towards +x; Cartesian geometries): layer l spans the axis
+    depths [t_l, t_l+1] / cos θ − t0; a spot's offset from the axis is projected along the axis
+    onto the layer's mid-plane, centred at x = z_mid tan θ and stretched by 1/cos θ in x. Radii
+    of bins beyond a layer's last edge are zero-width padding.
     """
-    edges_t = g.layer_edges_x0()
-    depth = edges_t[None, :] - start[:, None]                                   # (B, L + 1)
-    long_frac = np.diff(gflash.longitudinal_cdf(depth, alpha[:, None], beta[:, None]), axis=1)
+    angle = np.zeros(len(energy)) if angle is None else angle
+    cos = np.cos(angle)
+    depth = g.layer_edges_x0()[None, :] / cos[:, None] - start[:, None]             # (B, L + 1)
+    e_frac = np.diff(gflash.longitudinal_cdf(depth, alpha[:, None], beta[:, None]), axis=1)
+    _, a_s, b_s = gflash.spot_profile(t_max, alpha, g.medium)
+    s_frac = np.diff(gflash.longitudinal_cdf(depth, a_s[:, None], b_s[:, None]), axis=1)
     mid = 0.5 * (depth[:, 1:] + depth[:, :-1])
-    tau = np.maximum(mid, 0.0) / t_max[:, None]                                  # (B, L)
-    rc, rt, p = gflash.radial(energy[:, None], tau, g.medium)
-    r_edges = _padded_edges(g) / (10.0 * g.medium.rm_cm)                         # (L, R + 1)
-    cdf = gflash.radial_cdf(r_edges[None], rc[..., None], rt[..., None], p[..., None])
-    return long_frac[..., None] * np.diff(cdf, axis=2)
+    rc, rt, p = gflash.radial(energy[:, None], np.maximum(mid, 0.0) / t_max[:, None], g.medium)
+    rm_mm = 10.0 * g.medium.rm_cm
+    if g.kind == "cylindrical":
+        assert isinstance(g, Geometry)
+        r_edges = _padded_edges(g) / rm_mm                                              # (L, R + 1)
+        cdf = gflash.radial_cdf(r_edges[None], rc[..., None], rt[..., None], p[..., None])
+        return Profiles(e_frac, s_frac, np.diff(cdf, axis=2))
+    z_mm = np.concatenate([[0.0], np.cumsum(g.layer_thickness)])
+    shift = 0.5 * (z_mm[1:] + z_mm[:-1])[None, :] * np.tan(angle)[:, None]            # (B, L)
+    x_edges = (g.x_edges()[None, None, :] - shift[..., None]) * (cos[:, None, None] / rm_mm)
+    half = g.n_y // 2        # the profile is even in y: cells y >= 0, mirrored (n_y even)
+    y_edges = np.broadcast_to(g.y_edges()[half:] / rm_mm, (*shift.shape, g.n_y + 1 - half))
+    upper = gflash.cell_fractions(x_edges, y_edges, rc, rt, p)
+    cells = np.concatenate([upper[..., ::-1, :], upper], axis=-2)
+    return Profiles(e_frac, s_frac, cells)
 
 
 def _padded_edges(g: Geometry) -> np.ndarray:
@@ -225,21 +325,36 @@ def _padded_edges(g: Geometry) -> np.ndarray:
     return np.array([list(e) + [e[-1]] * (width - len(e)) for e in g.r_edges], dtype=np.float64)
 
 
-def draw_counts(g: Geometry, means: np.ndarray, rng: np.random.Generator,
-                general: bool = False) -> np.ndarray:
-    """Spot counts per voxel in CaloChallenge order, int64 (B, n_voxels), or a (B, L, A, R) view
-    for regular geometries, from the (B, L, R) means summed over angles.
+def draw_counts(g: AnyGeometry, means: np.ndarray, rng: np.random.Generator,
+                general: bool = False, layer_totals: bool = False
+                ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Spot counts per voxel, int64: a (B, L, A, R) view (regular cylindrical geometries, from
+    the (B, L, R) means summed over angles), (B, L, n_y, n_x) (Cartesian, from per-cell means),
+    or flat (B, n_voxels) in CaloChallenge order.
 
-    A regular geometry draws one Poisson count per (layer, radius) cell and splits it uniformly
-    over the angular bins with a multinomial draw (Poisson splitting: the same law as independent
-    Poisson counts per voxel; empty cells cost nothing). Otherwise, or with ``general``, one
-    Poisson draw per voxel.
+    A regular cylindrical geometry draws one Poisson count per (layer, radius) cell and splits it
+    uniformly over the angular bins with a multinomial draw (Poisson splitting: the same law as
+    independent Poisson counts per voxel; empty cells cost nothing). Otherwise, or with
+    ``general``, one Poisson draw per voxel. With ``layer_totals``, also the counts per layer
+    (B, L).
     """
-    b = means.shape[0]
-    if g.regular and not general:
+    if g.kind == "cartesian":
+        counts = rng.poisson(means)
+    elif g.regular and not general:
         n_a = g.shape[1]
-        split = rng.multinomial(rng.poisson(means), np.full(n_a, 1.0 / n_a))      # (B, L, R, A)
-        return split.transpose(0, 1, 3, 2)             # a (B, L, A, R) view; the readout copies
+        cells = rng.poisson(means)                                                  # (B, L, R)
+        split = rng.multinomial(cells, np.full(n_a, 1.0 / n_a))                    # (B, L, R, A)
+        counts = split.transpose(0, 1, 3, 2)   # a (B, L, A, R) view; the readout copies
+        return (counts, cells.sum(axis=2)) if layer_totals else counts
+    else:
+        counts = _per_voxel(g, means, rng)
+    return (counts, _per_layer(counts, g)) if layer_totals else counts
+
+
+def _per_voxel(g: AnyGeometry, means: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One Poisson draw per voxel, flat (B, n_voxels) in CaloChallenge order."""
+    assert isinstance(g, Geometry)
+    b = means.shape[0]
     per_layer = []
     for layer, (edges, n_a) in enumerate(zip(g.r_edges, g.n_alpha, strict=True)):
         m = means[:, layer, : len(edges) - 1] / n_a                                # (B, R_l)
@@ -247,8 +362,8 @@ def draw_counts(g: Geometry, means: np.ndarray, rng: np.random.Generator,
     return rng.poisson(np.concatenate(per_layer, axis=1))
 
 
-def expected_layer_fractions(g: Geometry, energy: float, particle: int = 0, nodes: int = 32
-                             ) -> np.ndarray:
+def expected_layer_fractions(g: AnyGeometry, energy: float, particle: int = 0, nodes: int = 32,
+                             angle: float = 0.0) -> np.ndarray:
     """Expected visible energy per layer over E_vis, (L,), integrated over the simulator's own
     (T, α) distribution (clamps included; Gauss–Hermite in the two standard normals) and, for
     photons, over the start depth (Gauss–Laguerre)."""
@@ -264,4 +379,5 @@ def expected_layer_fractions(g: Geometry, energy: float, particle: int = 0, node
         start = np.zeros(z1.size)
     e = np.full(z1.size, float(energy))
     t, a, b = gflash.draw_t_alpha(gflash.individual(e, g.medium), z1, z2)
-    return weight @ voxel_probabilities(g, e, t, a, b, start).sum(axis=2)
+    prof = profiles(g, e, t, a, b, start, np.full(z1.size, float(angle)))
+    return weight @ (prof.energy * prof.containment)

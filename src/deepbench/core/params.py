@@ -114,6 +114,7 @@ class Output:
     unit: str
     doc: str
     noisy: bool = True  # observation noise applies; False for masks and other exact outputs
+    attrs: tuple[tuple[str, str], ...] = ()  # extra string attributes stored on the array
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,12 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from deepbench.calo.geometry import PRESETS, Geometry, from_xml
-from deepbench.errors import OutputExistsError, StoreError
+from deepbench.calo.geometry import PRESETS, AnyGeometry, Geometry, from_xml
+from deepbench.errors import OutputExistsError, Problem, SpecError, StoreError
 
 SIMULATOR = "calo.shower"
+# the presets a CaloChallenge file can hold (its binning XML describes cylindrical binnings only)
+CYLINDRICAL = {k: g for k, g in PRESETS.items() if isinstance(g, Geometry)}
 
 
 def binning_path(path: str | Path) -> Path:
@@ -27,10 +29,13 @@ def binning_path(path: str | Path) -> Path:
     return Path(path).with_suffix(".xml")
 
 
-def write(path: str | Path, incident_mev: np.ndarray, showers: np.ndarray, geometry: Geometry,
-          *, overwrite: bool = False) -> Path:
+def write(path: str | Path, incident_mev: np.ndarray, showers: np.ndarray,
+          geometry: AnyGeometry, *, overwrite: bool = False) -> Path:
     """Write ``path`` (HDF5) and its binning XML; both appear only when complete."""
     path = Path(path)
+    if not isinstance(geometry, Geometry):
+        raise StoreError(f"geometry {geometry.name} is a Cartesian grid; the CaloChallenge "
+                         "layout holds cylindrical (layer, alpha, radius) binnings only")
     incident = np.asarray(incident_mev, dtype=np.float64).reshape(-1, 1)
     if showers.ndim != 2 or showers.shape[1] != geometry.n_voxels or len(showers) != len(incident):
         raise StoreError(f"showers {showers.shape} do not fit {len(incident)} incident energies "
@@ -66,7 +71,7 @@ def export_dataset(source: str | Path, out: str | Path, *, overwrite: bool = Fal
                      overwrite=overwrite)
 
 
-def _dataset_geometry(spec: dict, path: object) -> Geometry:
+def _dataset_geometry(spec: dict, path: object) -> AnyGeometry:
     from deepbench.calo.show import dataset_geometry
 
     geometry = dataset_geometry(spec)
@@ -102,14 +107,88 @@ def read(path: str | Path, geometries: Iterable[Geometry] = ()
         from deepbench.calo.geometry import read_binning
 
         binning = read_binning(xml, field=str(xml))
-        same = [g for g in PRESETS.values() if (g.r_edges, g.n_alpha) == binning]
+        same = [g for g in CYLINDRICAL.values() if (g.r_edges, g.n_alpha) == binning]
         candidates += same or [from_xml(xml, [3.4] * len(binning[0]),
-                                        PRESETS["calochallenge_ds2"].medium,
+                                        CYLINDRICAL["calochallenge_ds2"].medium,
                                         name=f"{xml.name} (layer depths unknown)")]
-    candidates += [g for g in PRESETS.values() if g not in candidates]
+    candidates += [g for g in CYLINDRICAL.values() if g not in candidates]
     for g in candidates:
         if g.n_voxels == showers.shape[1]:
             return incident, showers, g
     tried = ", ".join(f"{g.name} ({g.n_voxels})" for g in candidates)
     raise StoreError(f"{path}: {showers.shape[1]} voxels per shower fit no known geometry; tried "
                      f"{tried}")
+
+
+def import_file(source: str | Path, out: str | Path, *, geometry: str | None = None,
+                particle: str = "electron", overwrite: bool = False) -> Path:
+    """Import a CaloChallenge file into a DeepBench HDF5 dataset ``out``.
+
+    ``outputs/showers`` (float32 MeV, with the geometry attributes), ``labels/energy`` (GeV) and
+    ``labels/particle``; the provenance records the source file, its SHA-256 and the geometry
+    (``config.geometry``). The geometry is the preset ``geometry`` when given (its voxel count
+    must fit), else found as :func:`read` finds it. The file appears only when complete.
+    """
+    import hashlib
+    import json
+    from datetime import datetime, timezone
+
+    from deepbench._version import __version__
+    from deepbench.calo.shower import PARTICLES, Shower
+    from deepbench.stores import layout
+
+    out = Path(out)
+    problems = []
+    if particle not in PARTICLES:
+        problems.append(Problem("--particle", particle, "one of " + ", ".join(PARTICLES)))
+    if geometry is not None and geometry not in CYLINDRICAL:
+        problems.append(Problem("--geometry", geometry, "one of " + ", ".join(CYLINDRICAL)))
+    if out.suffix not in (".h5", ".hdf5"):
+        problems.append(Problem("--out", str(out), "an HDF5 path ending in .h5 or .hdf5"))
+    if problems:
+        raise SpecError(problems)
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"{out} exists; pass --overwrite to replace it")
+    incident, showers, g = read(source, [CYLINDRICAL[geometry]] if geometry else ())
+    if geometry is not None and g is not CYLINDRICAL[geometry]:
+        raise StoreError(f"{source}: {showers.shape[1]} voxels per shower do not fit geometry "
+                         f"{geometry} ({CYLINDRICAL[geometry].n_voxels})")
+    if g.name not in CYLINDRICAL:
+        raise StoreError(f"{source}: the binning beside it matches no preset ({g.name}); layer "
+                         f"depths and material are unknown, so it cannot be imported as "
+                         f"{SIMULATOR}. Presets: {', '.join(CYLINDRICAL)}")
+    n = len(showers)
+    energy = np.asarray(incident, dtype=np.float64).reshape(n) / 1e3
+    sim = Shower({"geometry": g.name})
+    digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    meta = {
+        "format": "deepbench-dataset/1", "run_id": digest[:16], "seed": None,
+        "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "class_names": ["shower"], "simulators": {SIMULATOR: sim.version},
+        "versions": {"deepbench": __version__, "numpy": np.__version__, "h5py": h5py.__version__},
+        "chunks": {"count": 1, "size": n, "completed": [0]},
+        "imported": {"format": "calochallenge", "source": Path(source).name, "sha256": digest},
+        "spec": {"name": Path(source).stem, "n": n, "seed": None, "chunk_size": n,
+                 "classes": [{"name": "shower", "simulator": SIMULATOR,
+                              "simulator_version": sim.version, "config": dict(sim.config),
+                              "params": {"energy": {"dist": "imported"},
+                                         "particle": {"dist": "constant",
+                                                      "value": PARTICLES.index(particle)}}}]}}
+    (o,) = sim.outputs()
+    tmp = out.with_name(out.name + ".partial")
+    try:
+        with h5py.File(tmp, "w") as f:
+            d = f.create_dataset(f"{layout.OUTPUTS}/showers", data=showers.astype(np.float32),
+                                 compression="gzip")
+            d.attrs.update({"unit": o.unit, "description": o.doc, **dict(o.attrs)})
+            for name, values in (("energy", energy),
+                                 ("particle", np.full(n, float(PARTICLES.index(particle))))):
+                p = sim.param(name)
+                d = f.create_dataset(f"{layout.LABELS}/{name}", data=values)
+                d.attrs.update({"unit": p.unit, "description": p.doc})
+            f.attrs[layout.PROVENANCE] = json.dumps(meta, sort_keys=True, default=list)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, out)
+    return out

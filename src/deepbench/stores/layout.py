@@ -51,7 +51,7 @@ def attributes(plan: Plan, group: str, name: str) -> dict[str, str]:
     """``unit`` and ``description`` of the array ``group/name`` of a dataset made by ``plan``."""
     if group in (OUTPUTS, CLEAN):
         o = next(o for o in plan.outputs if o.name == name)
-        return {"unit": o.unit, "description": o.doc}
+        return {"unit": o.unit, "description": o.doc, **dict(o.attrs)}
     if group in (LABELS, LABELS_PERTURBED):
         if name == CLASS_INDEX:
             return {"unit": "", "description": f"index into attrs['{CLASS_NAMES}']"}
