@@ -21,9 +21,9 @@ for u² < 1e-6). External shear (γ1, γ2) adds ψ_γ = ½ γ1 (x² − y²) + �
 S = [[γ1, γ2], [γ2, −γ1]]. The lens equation is β = θ − α(θ).
 
 Because the SIE potential is r·F(ϕ), its Hessian is 2κ t tᵀ with t the unit tangential vector; with
-the shear's S the magnification 1/det(I − 2κ t tᵀ − S) is closed-form (:meth:`Lens.det_jacobian`). Images of a point source
-reduce to a 1-D root in the polar angle ϕ (:meth:`Lens.images`): with a(ϕ) the SIE deflection on
-the unit circle, Γ = γ1 cos 2ϕ + γ2 sin 2ϕ and Λ = −γ1 sin 2ϕ + γ2 cos 2ϕ,
+the shear's S the magnification 1/det(I − 2κ t tᵀ − S) is closed-form (:meth:`Lens.det_jacobian`).
+Images of a point source reduce to a 1-D root in the polar angle ϕ (:meth:`Lens.images`): with
+a(ϕ) the SIE deflection on the unit circle, Γ = γ1 cos 2ϕ + γ2 sin 2ϕ and Λ = −γ1 sin 2ϕ + γ2 cos 2ϕ,
 
     r(ϕ) = (β·e + a·e) / (1 − Γ),     g(ϕ) = β·t + a·t + r(ϕ) Λ = 0,     r > 0.
 
