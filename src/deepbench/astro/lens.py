@@ -24,12 +24,11 @@ levels, refined only where the lensed image changes fast:
    Duffy rule (:func:`duffy_points`) graded radially towards the point and, along each pixel
    edge, by a sinh map in the frame where the lensed cusp is round.
 
-Measured against 400 × 400-point midpoint references of single pixels on 32 random SIE + shear
-scenes (n 0.5–4, r_half 0.05–0.5 arcsec at 0.05 arcsec/px, magnifications 4–43): 30 scenes
-within 1e-3 of the image's peak in every pixel (level-3 pixels within 3e-5); two scenes with a
-compact or n ≈ 4 source magnified 16–43× had one pixel off by 2e-3 and 4e-3. A 16 × 16 midpoint
-rendering is itself off by up to 4e-3 of the peak at cusps with n > 2 (the test compares with it
-for n ≤ 2).
+Measured on 32 random SIE + shear scenes (n 0.5–4, r_half 0.05–0.5 arcsec at 0.05 arcsec/px):
+the three pixels per scene farthest from a 48 × 48 midpoint rendering, recomputed with 400 × 400
+points, were within 1e-3 of the image's peak except two (2e-3 and 4e-3, compact or n ≈ 4 sources
+magnified 16–43×). A 16 × 16 midpoint rendering is itself off by up to 4e-3 of the peak at
+cusps with n > 2 (the test compares with it for n ≤ 2).
 
 Lens light is rendered by :func:`deepbench.astro.render.render` with the lens's axis ratio and
 angle; both are convolved with the PSF kernel of ``scenes.sky`` (the pixel-integrated PSF, unit
