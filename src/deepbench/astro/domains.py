@@ -14,7 +14,9 @@ output is one domain of the *same* galaxy, pixel for pixel:
 
 **Pixel values** are the pixel averages of each surface density (its integral over the pixel
 divided by the pixel's area in pc²), computed by the astro renderer (:mod:`deepbench.astro.render`),
-so a map's sum × the pixel area (pc²) is the mass (or luminosity) inside the image.
+so a map's sum × the pixel area (pc²) is the mass (or luminosity) inside the image. Values are
+clipped at 0: the renderer's pixel filter leaves tails that can dip about 1e-8 of a map's peak
+below zero far from a small disc.
 
 **Geometry.** Each disc component has the same intrinsic (edge-on) axis ratio ``disc_thickness``
 q₀ = h_z / R (its 3-D density is stratified on similar oblate spheroids), so at inclination i it
@@ -358,6 +360,8 @@ class GalaxyDomains(Simulator):
             halo = _Radial("dm", {"sigma_dm": 2.0 * rho_s * rs, "log_rs2": 2.0 * np.log(rs_px)},
                            levels)
             maps["dm"] = render(halo, x0, y0, zero, zero, self.shape)
+        for d in maps:  # the renderer's 4th-order pixel filter can dip ~1e-8 of the peak below 0
+            np.maximum(maps[d], 0, out=maps[d])
         truth = {"axis_ratio": q, "luminosity": m_star / cfg["mass_to_light"], "gas_mass": m_gas,
                  "r200": r200 / 1e3, "halo_scale_radius": rs / 1e3}
         for d in domains:

@@ -221,11 +221,11 @@ class Lensing(Simulator):
         cfg = self.config
         if cfg["psf"] == "none":
             return None
-        from deepbench.astro.sky import Sky
+        from deepbench.astro.sky import psf_kernels
 
-        sky = Sky({"height": cfg["height"], "width": cfg["width"], "psf": cfg["psf"],
-                   "psf_fwhm": cfg["psf_fwhm"] / cfg["pixel_scale"], "psf_beta": cfg["psf_beta"]})
-        return sky.psf_kernel()
+        fwhm_px = np.array([cfg["psf_fwhm"] / cfg["pixel_scale"]])
+        return psf_kernels(cfg["psf"], fwhm_px, np.array([float(cfg["psf_beta"])]),
+                           max(cfg["height"], cfg["width"]))[0]
 
 
 def _convolve_valid(images: np.ndarray, kernel: np.ndarray) -> np.ndarray:
