@@ -11,7 +11,7 @@ from scipy import integrate, stats
 from deepbench.calo import gflash
 from deepbench.calo import observables as obs
 from deepbench.calo.geometry import PRESETS, CartesianGeometry, reshape
-from deepbench.calo.shower import Shower, expected_layer_fractions, profiles
+from deepbench.calo.shower import Shower, profiles
 from deepbench.errors import SpecError
 from deepbench.testing import check_simulator
 

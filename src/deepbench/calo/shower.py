@@ -42,9 +42,9 @@ Energy bookkeeping, per shower and exact: deposited = visible + leaked, and
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np

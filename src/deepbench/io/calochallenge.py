@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from datetime import UTC
 from pathlib import Path
 
 import h5py
@@ -131,7 +132,7 @@ def import_file(source: str | Path, out: str | Path, *, geometry: str | None = N
     """
     import hashlib
     import json
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from deepbench._version import __version__
     from deepbench.calo.shower import PARTICLES, Shower
@@ -163,7 +164,7 @@ def import_file(source: str | Path, out: str | Path, *, geometry: str | None = N
     digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     meta = {
         "format": "deepbench-dataset/1", "run_id": digest[:16], "seed": None,
-        "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "class_names": ["shower"], "simulators": {SIMULATOR: sim.version},
         "versions": {"deepbench": __version__, "numpy": np.__version__, "h5py": h5py.__version__},
         "chunks": {"count": 1, "size": n, "completed": [0]},
