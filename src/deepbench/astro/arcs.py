@@ -24,14 +24,14 @@ import numpy as np
 from deepbench.astro.profiles import Profile
 from deepbench.astro.render import render
 from deepbench.core.params import Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
+from deepbench.core.simulator import ImageSimulator, SimResult
 from deepbench.errors import Problem
 from deepbench.shapes import raster
 
 TAU = 2 * math.pi
 
 
-class Arcs(Simulator):
+class Arcs(ImageSimulator):
     """Arcs (annular sectors of uniform brightness) around a lens centre, plus Moffat stars."""
 
     name = "scenes.arcs"
@@ -80,10 +80,6 @@ class Arcs(Simulator):
     @property
     def stochastic(self) -> bool:
         return True
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.config["height"], self.config["width"])
 
     def outputs(self) -> tuple[Output, ...]:
         return (Output("image", self.shape, "float32", "counts",

@@ -54,7 +54,7 @@ import numpy as np
 from deepbench.astro.profiles import Profile, g_from_q_angle
 from deepbench.astro.render import CUSP_TOL, cusp_levels, render
 from deepbench.core.params import Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
+from deepbench.core.simulator import ImageSimulator, SimResult
 from deepbench.errors import Problem
 
 # -- constants (CODATA 2018, IAU 2015) ---------------------------------------------------------------
@@ -229,7 +229,7 @@ def _nfw_table(r2: np.ndarray, log_rs2: np.ndarray) -> np.ndarray:
     return lo + u * (_TABLE[i + 1] - lo)
 
 
-class GalaxyDomains(Simulator):
+class GalaxyDomains(ImageSimulator):
     """One galaxy (bulge, disc, gas, halo) rendered as paired maps: stars, gas, HI, H2, HI
     brightness and dark matter on the same grid."""
 
@@ -285,10 +285,6 @@ class GalaxyDomains(Simulator):
             return [Problem(f"{path}.domains", list(domains),
                             "a non-empty list without repeats of " + ", ".join(DOMAINS))]
         return []
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.config["height"], self.config["width"])
 
     def outputs(self) -> tuple[Output, ...]:
         return tuple(Output(d, self.shape, "float32", DOMAIN_UNITS[d], DOMAIN_DOCS[d])

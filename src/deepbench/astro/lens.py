@@ -48,7 +48,7 @@ from deepbench.astro.profiles import Profile, g_from_q_angle, shear_form
 from deepbench.astro.render import NODES, render
 from deepbench.astro.simulators import shear_problems
 from deepbench.core.params import Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
+from deepbench.core.simulator import ImageSimulator, SimResult
 from deepbench.errors import Problem, SpecError
 
 REFINE_1 = 2e-3   # fourth difference of centre values, relative to the peak, that asks for level 1
@@ -76,7 +76,7 @@ def _pos(name: str, default: float, what: str) -> Param:
     return Param(name, default, _ARCSEC, f"{what} {POS_DOC}", low=-1e4, high=1e4)
 
 
-class Lensing(Simulator):
+class Lensing(ImageSimulator):
     """A Sérsic source lensed by an SIE + external shear; exact labels, magnification truth."""
 
     name = "scenes.lens"
@@ -148,10 +148,6 @@ class Lensing(Simulator):
         return [Problem(p.field.replace("g1", "src_g1").replace("g2", "src_g2"), p.value,
                         p.expected.replace("(or give q and angle)", "").strip())
                 for p in shear_problems(params["src_g1"], params["src_g2"])]
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.config["height"], self.config["width"])
 
     def outputs(self) -> tuple[Output, ...]:
         out = [Output("image", self.shape, "float32", "counts", "pixel integrals of the lensed "

@@ -20,7 +20,7 @@ import numpy as np
 from deepbench.astro.profiles import Profile, g_from_q_angle
 from deepbench.astro.render import render
 from deepbench.core.params import Alternative, Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
+from deepbench.core.simulator import ImageSimulator, SimResult
 from deepbench.errors import Problem, SpecError
 
 POSITION = (
@@ -63,15 +63,11 @@ def shear_problems(g1: np.ndarray, g2: np.ndarray) -> list[Problem]:
                     "a reduced shear with |g| = √(g1² + g2²) < 1 (or give q and angle)")]
 
 
-class ProfileStamp(Simulator):
+class ProfileStamp(ImageSimulator):
     """Shared plumbing: one sheared radial profile per stamp."""
 
     settings: ClassVar[tuple[Setting, ...]] = IMAGE_SETTINGS
     alternatives = SHEAR_ALTERNATIVES
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.config["height"], self.config["width"])
 
     def outputs(self) -> tuple[Output, ...]:
         return (Output("image", self.shape, "float32", "counts",

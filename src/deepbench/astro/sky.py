@@ -35,7 +35,7 @@ import numpy as np
 from deepbench.astro.profiles import Profile, g_from_q_angle
 from deepbench.astro.render import render
 from deepbench.core.params import Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
+from deepbench.core.simulator import ImageSimulator, SimResult
 from deepbench.errors import Problem, SpecError
 
 STAR, GALAXY = 0, 1
@@ -43,7 +43,7 @@ PSF_BETA = 3.5  # the Moffat index passed along when the PSF is Gaussian (unused
 BLOCK = 64  # images drawn together
 
 
-class Sky(Simulator):
+class Sky(ImageSimulator):
     """Stars and galaxies through a PSF on a sky background; per-object catalogue."""
 
     name = "scenes.sky"
@@ -136,10 +136,6 @@ class Sky(Simulator):
     @property
     def stochastic(self) -> bool:
         return True
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.config["height"], self.config["width"])
 
     def outputs(self) -> tuple[Output, ...]:
         out = [Output("image", self.shape, "float32", "counts",

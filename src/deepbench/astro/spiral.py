@@ -27,7 +27,7 @@ from deepbench.astro.profiles import Profile, g_from_q_angle
 from deepbench.astro.render import NODES, W2, render
 from deepbench.astro.simulators import FLUX, IMAGE_SETTINGS, POSITION
 from deepbench.core.params import Output, Param
-from deepbench.core.simulator import SimResult, Simulator
+from deepbench.core.simulator import ImageSimulator, SimResult
 
 EXP_B1 = 1.6783469900166612          # b_1: exponential r_half = b_1 · scale length
 MAX_TURNS = 6
@@ -44,7 +44,7 @@ def arm_radius(phi: np.ndarray, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> 
         return np.where(ok, a / np.log(np.where(ok, arg, 2.0)), np.nan)
 
 
-class Spiral(Simulator):
+class Spiral(ImageSimulator):
     """Bulge + disc + logarithmic-tangent spiral arms, inclined and rotated."""
 
     name = "astro.spiral"
@@ -72,10 +72,6 @@ class Spiral(Simulator):
               high=2 * math.pi, period="2*pi"),
     )
     settings = IMAGE_SETTINGS
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.config["height"], self.config["width"])
 
     def outputs(self) -> tuple[Output, ...]:
         return (Output("image", self.shape, "float32", "counts",

@@ -104,3 +104,13 @@ class Simulator:
     # -- the physics ----------------------------------------------------------------------------
     def simulate(self, params: Mapping[str, np.ndarray], rng: np.random.Generator) -> SimResult:
         raise NotImplementedError
+
+
+class ImageSimulator(Simulator):
+    """A simulator whose images are ``config.height`` × ``config.width`` pixels (its settings
+    declare both)."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns) of the images."""
+        return (self.config["height"], self.config["width"])

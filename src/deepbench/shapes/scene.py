@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from deepbench.core.params import Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
+from deepbench.core.simulator import ImageSimulator, SimResult
 from deepbench.errors import Problem
 from deepbench.shapes import raster
 from deepbench.shapes.simulators import (
@@ -34,7 +34,7 @@ KINDS = ("rectangle", "polygon", "ellipse", "circle", "arc", "line")
 TAU = 2 * math.pi
 
 
-class ShapeScene(Simulator):
+class ShapeScene(ImageSimulator):
     """k shapes on one canvas; catalogue rows give each object's kind, centre, size, box."""
 
     name = "shapes.scene"
@@ -72,10 +72,6 @@ class ShapeScene(Simulator):
     @property
     def stochastic(self) -> bool:
         return True
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.config["height"], self.config["width"])
 
     def outputs(self) -> tuple[Output, ...]:
         return (Output("image", self.shape, "float32", "",

@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from deepbench.core.params import Alternative, Output, Param, Setting
-from deepbench.core.simulator import SimResult, Simulator
+from deepbench.core.simulator import ImageSimulator, SimResult
 from deepbench.shapes import raster
 
 TAU = 2 * math.pi
@@ -53,7 +53,7 @@ def wrap(angle: np.ndarray, period: np.ndarray | float) -> np.ndarray:
     return np.where(m >= period, m - period, m) + 0.0  # + 0.0 turns −0.0 into 0.0
 
 
-class ShapeSimulator(Simulator):
+class ShapeSimulator(ImageSimulator):
     """Shared declarations and plumbing for single-shape images.
 
     Each shape class knows its geometry in one place, :meth:`region`: the shape at the origin,
@@ -63,10 +63,6 @@ class ShapeSimulator(Simulator):
 
     version = 2
     settings: ClassVar[tuple[Setting, ...]] = IMAGE_SETTINGS
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.config["height"], self.config["width"])
 
     def outputs(self) -> tuple[Output, ...]:
         return (Output("image", self.shape, "float32", "",
