@@ -17,13 +17,10 @@ The load average at the end of each case is printed too: the machine is shared.
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
-import sys
 import time
 
-from timing import best, peak_rss_mb
+from timing import best, peak_rss_mb, run_cases
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
@@ -100,21 +97,13 @@ def _point_sampled_sersic(n: int, rng) -> object:  # type: ignore[no-untyped-def
     return np.exp(-b * (np.power(r / re, 1 / idx) - 1)).astype(np.float32)
 
 
+def chunk_size(name: str) -> int:
+    """Default samples per chunk: 512 for the sky scenes, 256 for the spiral, else 2048."""
+    return 512 if name.startswith("sky") else 256 if name == "spiral64" else 2048
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--case", choices=sorted(CASES))
-    ap.add_argument("-n", type=int, help="samples per chunk (default 2048; 512 for the sky)")
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.inner:
-        run_case(args.case, args.n, args.repeats)
-        return
-    for name in [args.case] if args.case else list(CASES):
-        print(f"# {LABEL[name]}", flush=True)
-        n = args.n or (512 if name.startswith("sky") else 256 if name == "spiral64" else 2048)
-        subprocess.run([sys.executable, __file__, "--inner", "--case", name, "-n", str(n),
-                        "--repeats", str(args.repeats)], check=True)
+    run_cases(__file__, __doc__, LABEL, run_case, default_n=chunk_size, repeats=5)
 
 
 if __name__ == "__main__":

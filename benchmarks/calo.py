@@ -10,12 +10,9 @@ straightforward per-voxel approach).
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
-import sys
 
-from timing import best, peak_rss_mb
+from timing import best, peak_rss_mb, run_cases
 
 
 def best_cold(fn, repeats: int) -> float:
@@ -88,21 +85,13 @@ def run_case(name: str, n: int, repeats: int) -> None:
           flush=True)
 
 
+def chunk_size(name: str) -> int:
+    """Default showers per chunk: 250 for dataset 3 and ild_like, else 2000."""
+    return {"ds3": 250, "ild": 250}.get(name, 2000)
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--case", choices=sorted(CASES))
-    ap.add_argument("-n", type=int, help="showers per chunk (default 2000; 250 for ds3)")
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.inner:
-        run_case(args.case, args.n, args.repeats)
-        return
-    for name in [args.case] if args.case else list(CASES):
-        print(f"# {LABEL[name]}", flush=True)
-        n = args.n or {"ds3": 250, "ild": 250}.get(name, 2000)
-        subprocess.run([sys.executable, __file__, "--inner", "--case", name, "-n", str(n),
-                        "--repeats", str(args.repeats)], check=True)
+    run_cases(__file__, __doc__, LABEL, run_case, default_n=chunk_size, repeats=5)
 
 
 if __name__ == "__main__":

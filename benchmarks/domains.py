@@ -14,12 +14,9 @@ subprocess and the load average, with two yardsticks measured in the same proces
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
-import sys
 
-from timing import best, peak_rss_mb
+from timing import best, peak_rss_mb, run_cases
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
@@ -103,19 +100,7 @@ def _point_sampled(n: int, shape: tuple[int, ...]) -> list:  # type: ignore[type
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--case", choices=sorted(CASES))
-    ap.add_argument("-n", type=int, default=2000, help="samples per chunk")
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.inner:
-        run_case(args.case, args.n, args.repeats)
-        return
-    for name in [args.case] if args.case else list(CASES):
-        print(f"# {LABEL[name]}", flush=True)
-        subprocess.run([sys.executable, __file__, "--inner", "--case", name, "-n", str(args.n),
-                        "--repeats", str(args.repeats)], check=True)
+    run_cases(__file__, __doc__, LABEL, run_case, default_n=lambda name: 2000, repeats=5)
 
 
 if __name__ == "__main__":

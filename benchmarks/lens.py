@@ -20,13 +20,10 @@ the ratio to the yardstick rather than the absolute rate.
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
-import sys
 import time
 
-from timing import best, peak_rss_mb
+from timing import best, peak_rss_mb, run_cases
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
@@ -122,19 +119,7 @@ def _lenstronomy(p, count: int) -> float | None:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--case", choices=sorted(CASES))
-    ap.add_argument("-n", type=int, default=1024, help="images per chunk")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.inner:
-        run_case(args.case, args.n, args.repeats)
-        return
-    for name in [args.case] if args.case else list(CASES):
-        print(f"# {LABEL[name]}", flush=True)
-        subprocess.run([sys.executable, __file__, "--inner", "--case", name, "-n", str(args.n),
-                        "--repeats", str(args.repeats)], check=True)
+    run_cases(__file__, __doc__, LABEL, run_case, default_n=lambda name: 1024, repeats=3)
 
 
 if __name__ == "__main__":
