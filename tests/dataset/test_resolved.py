@@ -36,3 +36,32 @@ def test_it_is_frozen_and_its_json_is_a_copy(small_spec):
     data = spec.to_json()
     data["classes"][0]["params"]["radius"]["low"] = -100
     assert spec.classes[0].params["radius"]["low"] == 2
+
+
+def test_the_order_of_splits_is_part_of_the_resolved_spec(tmp_path):
+    """Splits are cut in the order listed, so that order survives the canonical JSON, enters the
+    run id, and a stored dataset's splits are recomputed exactly from its provenance."""
+    import deepbench
+    from deepbench.dataset.generate import run_id
+    from deepbench.dataset.splits import compute_splits
+
+    base = {"simulator": "shapes.circle", "n": 200, "seed": 1, "chunk_size": 64,
+            "params": {"radius": {"dist": "uniform", "low": 3, "high": 6}},
+            "config": {"height": 12, "width": 12}}
+    big, mid = {"radius": {"gt": 5.0}}, {"radius": {"gt": 4.5}}  # overlapping: first listed wins
+    given = {**base, "splits": {"ood": {"big": big, "mid": mid},
+                                "fractions": {"train": 0.8, "val": 0.1, "test": 0.1}}}
+    swapped = {**base, "splits": {"ood": {"mid": mid, "big": big},
+                                  "fractions": {"test": 0.1, "train": 0.8, "val": 0.1}}}
+    a, b = resolve(given), resolve(swapped)
+    assert run_id(a) != run_id(b)
+    again = ResolvedSpec.loads(a.dumps())
+    assert again == a and list(again.splits["ood"]) == ["big", "mid"]
+    assert list(again.splits["fractions"]) == ["train", "val", "test"]
+    with deepbench.load(deepbench.generate(given, tmp_path / "d.h5")) as ds:
+        stored = ds.splits
+        labels = {k: v[()] for k, v in ds.labels.items()}
+        recomputed = compute_splits(ResolvedSpec.from_json(ds.spec), labels)
+    assert stored.keys() == recomputed.keys()
+    assert all((stored[k] == recomputed[k]).all() for k in stored)
+    assert min(stored[k].size for k in ("big", "mid", "train", "val", "test")) > 0

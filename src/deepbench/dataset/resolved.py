@@ -78,7 +78,7 @@ class ResolvedSpec:
             format=data["format"], name=data["name"], seed=data["seed"], n=data["n"],
             repeat=data["repeat"], chunk_size=data["chunk_size"], on_invalid=data["on_invalid"],
             classes=tuple(ClassEntry(**_copy(c)) for c in data["classes"]),
-            obs_noise=_copy(data["obs_noise"]), splits=_copy(data["splits"]),
+            obs_noise=_copy(data["obs_noise"]), splits=_ordered_splits(data["splits"]),
             output=OutputOptions(**_copy(data["output"])))
 
     def to_json(self) -> dict[str, Any]:
@@ -86,7 +86,7 @@ class ResolvedSpec:
         return {"format": self.format, "name": self.name, "seed": self.seed, "n": self.n,
                 "repeat": self.repeat, "chunk_size": self.chunk_size,
                 "on_invalid": self.on_invalid, "classes": [c.to_json() for c in self.classes],
-                "obs_noise": _copy(self.obs_noise), "splits": _copy(self.splits),
+                "obs_noise": _copy(self.obs_noise), "splits": _splits_with_order(self.splits),
                 "output": self.output.to_json()}
 
     def dumps(self) -> str:
@@ -108,6 +108,28 @@ class ResolvedSpec:
     def chunk_bounds(self, k: int) -> tuple[int, int]:
         """Global sample range [start, stop) of chunk ``k``."""
         return k * self.chunk_size, min(self.n, (k + 1) * self.chunk_size)
+
+
+def _splits_with_order(splits: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The splits with ``order``: the names of the OOD and fraction splits as listed. Splits are
+    assigned in that order, and the canonical JSON sorts keys, so the order must be data."""
+    if splits is None:
+        return None
+    out = _copy(splits)
+    out["order"] = {k: list(splits[k]) for k in ("ood", "fractions") if k in splits}
+    return out
+
+
+def _ordered_splits(splits: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Inverse of :func:`_splits_with_order`: each group back in its listed order (JSON written
+    before ``order`` existed keeps the order it has)."""
+    if splits is None:
+        return None
+    out = _copy(splits)
+    order = out.pop("order", {})
+    for key, names in order.items():
+        out[key] = {name: out[key][name] for name in names}
+    return out
 
 
 def _copy(value: Any) -> Any:
