@@ -127,6 +127,10 @@ def test_bad_input_is_named():
     with pytest.raises(SpecError, match=r"x: got \(2, 20, 20\); expected observations of image "
                                         r"with shape \(B, 24, 24\)"):
         deepbench.log_likelihood(CIRCLE, np.zeros((2, 20, 20)), batch.labels)
+    for value in (np.inf, np.nan, 1e300):  # cx is unbounded, yet must be a finite number
+        with pytest.raises(SpecError, match=r"params.cx: got .*; expected a number.*finite, of "
+                                            r"magnitude at most 1e\+100"):
+            deepbench.log_likelihood(CIRCLE, x, {"radius": 5.0, "cx": value})
     with pytest.raises(SpecError, match=r"params.cx: got None; expected a value"):
         deepbench.log_likelihood(CIRCLE, x, {"radius": 5.0})
     with pytest.raises(SpecError, match=r"params.wobble: got 1; expected a parameter of "

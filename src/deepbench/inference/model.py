@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from deepbench.core.noise import Gaussian, ObsNoise, Poisson, PoissonGaussian
+from deepbench.core.numbers import MAX_MAGNITUDE
 from deepbench.core.priors import Constant, Prior
 from deepbench.dataset.plan import Plan
 from deepbench.dataset.resolved import ResolvedSpec
@@ -112,9 +113,11 @@ class Model:
             batch[k] = np.broadcast_to(v, (size,)).copy()
         for k, v in batch.items():
             p = self.sim.param(k)
-            bad = ~p.contains(v)
+            bad = ~p.contains(v) | ~(np.abs(v) <= MAX_MAGNITUDE)
             if bad.any():
-                problems.append(Problem(f"params.{k}", float(v[bad][0]), p.allowed()))
+                problems.append(Problem(f"params.{k}", float(v[bad][0]),
+                                        f"{p.allowed()}, finite, of magnitude at most "
+                                        f"{MAX_MAGNITUDE:g}"))
         if problems:
             raise SpecError(problems)
         derived = {alt.target: alt.derive(batch) for alt in self.sim.alternatives
