@@ -342,8 +342,10 @@ def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: i
             seg[0] += shift[seg[0].astype(np.intp)]
             arc[0] += shift[arc[0].astype(np.intp)]
             n_rows *= int(slot[o0:o1].max()) + 1
-        line, col, weight, stride = pieces(seg, _monotone(arc), h, w)
-        rows, acc = _row_sums(line, col, weight, n_rows, stride)
+        # (vanishing radii give infinite scales, whose products are never used)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            line, col, weight, stride = pieces(seg, _monotone(arc), h, w)
+            rows, acc = _row_sums(line, col, weight, n_rows, stride)
         if antialias:  # (on the whole buffer: contiguous in either layout)
             np.maximum(acc, 0.0, out=acc)  # rounding leaves ±1e-16; above 1 it rounds to 1 in float32
             acc = acc[:w]
@@ -354,19 +356,24 @@ def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: i
 
 def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
               ) -> tuple[NDArray[np.intp], NDArray[np.intp], Arr, int]:
-    """Every piece's row (over the sub-batch), column and weight for exact pixel areas, and the
-    row stride."""
+    """Every piece's row (over the sub-batch) and column, the weights for exact pixel areas, and
+    the row stride: piece i adds its area (weight i) to its cell and cover − area (weight i + n)
+    to the next one."""
     parts = [_segment_cells(seg, h, w), _arc_cells(arcs, h, w)]
-    line = np.concatenate([p[0] for p in parts] * 2)
-    col = np.concatenate([p[1] for p in parts] + [p[1] + 1 for p in parts])
-    area = np.concatenate([p[2] for p in parts])
-    weight = np.concatenate([area, np.concatenate([p[3] for p in parts]) - area])
+    line = np.concatenate([p[0] for p in parts])
+    col = np.concatenate([p[1] for p in parts])
+    weight = np.empty(2 * line.size)
+    area, rest = weight[: line.size], weight[line.size:]
+    np.concatenate([p[2] for p in parts], out=area)
+    np.concatenate([p[3] for p in parts], out=rest)
+    rest -= area
     return line, col, weight, w + 2
 
 
 def _row_sums(line: NDArray[np.intp], col: NDArray[np.intp], weight: Arr, n_rows: int, stride: int
               ) -> tuple[NDArray[np.intp], Arr]:
-    """Cumulative sums along x of the weights added at (line, col), for the rows that have any.
+    """Cumulative sums along x of the weights added at (line, col), for the rows that have any
+    (with n pieces and 2n weights, weight n + i goes to the cell after piece i's).
 
     Only rows that some piece crosses can be non-zero, so the buffer holds just those (about a
     third of a scene's rows). It is returned as (stride, rows). For narrow images it is laid out
@@ -379,27 +386,46 @@ def _row_sums(line: NDArray[np.intp], col: NDArray[np.intp], weight: Arr, n_rows
     active = np.zeros(n_rows, dtype=bool)
     active[line] = True
     rows = np.flatnonzero(active)
-    place = np.cumsum(active) - 1  # each active row's place in the buffer
     m = rows.size
-    if stride > COLUMN_MAJOR_UP_TO:  # wide rows: NumPy's row-wise sum is fine, and the later
-        # transposed scatter into the images would cost more than it saves
-        acc = np.bincount(place[line] * stride + col, weight, minlength=m * stride)
+    place = np.empty(n_rows, dtype=np.intp)  # each active row's place in the buffer
+    place[rows] = np.arange(m)
+    wide = stride > COLUMN_MAJOR_UP_TO  # wide rows: NumPy's row-wise sum is fine, and the later
+    # transposed scatter into the images would cost more than it saves
+    n = line.size
+    index = np.empty(weight.size, dtype=np.intp)  # the buffer cell of every deposit
+    first = index[:n]
+    np.take(place, line, out=first)
+    if wide:
+        first *= stride
+        first += col
+    else:
+        col = col * m
+        first += col
+    if weight.size > n:  # a second deposit per piece, in the next cell
+        np.add(first, 1 if wide else m, out=index[n:])
+    acc = np.bincount(index, weight, minlength=m * stride)
+    if wide:
         acc = acc.astype(np.float64, copy=False).reshape(m, stride)
         np.cumsum(acc, axis=1, out=acc)
         return rows, acc.T
-    acc = np.bincount(col * m + place[line], weight, minlength=stride * m)
     acc = acc.astype(np.float64, copy=False).reshape(stride, m)
     for j in range(1, stride):  # over the columns of the grid, each add vectorised over all rows
         np.add(acc[j - 1], acc[j], out=acc[j])
     return rows, acc
 
 
-def _split(lo: Arr, hi: Arr, limit: int) -> tuple[NDArray[np.intp], Arr, Arr, Arr, NDArray[np.bool_],
-                                                  NDArray[np.bool_]]:
+def _clip(x: Arr, limit: int) -> Arr:
+    """x clipped to [0, limit], in place (``np.clip`` without its Python-level overhead)."""
+    np.maximum(x, 0.0, out=x)
+    return np.minimum(x, float(limit), out=x)
+
+
+def _split(lo: Arr, hi: Arr, limit: int) -> tuple[NDArray[np.intp], Arr, Arr, Arr, NDArray[np.intp],
+                                                  NDArray[np.intp]]:
     """Split [lo, hi] at the integers inside it and inside [0, limit].
 
     Returns each piece's source index, its bounds a <= b, its cell (pieces left of 0 fall in cell
-    0, right of ``limit`` in cell ``limit``), and whether it is its source's first and last piece.
+    0, right of ``limit`` in cell ``limit``), and the index of each source's first and last piece.
     Pieces of a source are consecutive, in order.
     """
     first = np.floor(lo)  # the first grid line inside, and the last
@@ -415,27 +441,30 @@ def _split(lo: Arr, hi: Arr, limit: int) -> tuple[NDArray[np.intp], Arr, Arr, Ar
     ends = np.cumsum(count)
     start = ends - count
     ends -= 1  # each source's last piece
-    src = np.repeat(np.arange(lo.size), count)
-    is_first = np.zeros(src.size, dtype=bool)
-    is_first[start] = True
-    is_last = np.zeros_like(is_first)
-    is_last[ends] = True
+    n = int(ends[-1]) + 1 if ends.size else 0
     first -= start
-    b = np.repeat(first, count)  # the grid line at each piece's upper end
-    b += np.arange(src.size, dtype=np.float64)
+    if n < 3 * lo.size:  # short runs: marking each source's start and summing beats np.repeat
+        src = np.zeros(n, dtype=np.intp)
+        src[start[1:]] = 1
+        np.cumsum(src, out=src)
+        b = first[src]
+    else:
+        src = np.repeat(np.arange(lo.size), count)
+        b = np.repeat(first, count)
+    b += np.arange(n, dtype=np.float64)  # the grid line at each piece's upper end
     a = b - 1
     cell = np.maximum(a, 0.0)
     np.minimum(cell, float(limit), out=cell)
     a[start] = lo
     b[ends] = hi
-    return src, a, b, cell, is_first, is_last
+    return src, a, b, cell, start, ends
 
 
 def _segment_cells(seg: Arr, h: int, w: int) -> tuple[NDArray[np.intp], NDArray[np.intp], Arr, Arr]:
     """Image row (over the sub-batch) and column of every piece's cell, its area −∫(x_right − x)dy
     and its cover −∫dy (negated, so that regions of positive orientation come out positive)."""
     o, x0, y0, x1, y1 = seg
-    ylo, yhi = np.clip(np.minimum(y0, y1), 0, h), np.clip(np.maximum(y0, y1), 0, h)
+    ylo, yhi = _clip(np.minimum(y0, y1), h), _clip(np.maximum(y0, y1), h)
     inside = yhi > ylo
     o, x0, y0, x1, y1, ylo, yhi = (v[inside] for v in (o, x0, y0, x1, y1, ylo, yhi))
     slope = (x1 - x0) / (y1 - y0)
@@ -449,7 +478,7 @@ def _segment_cells(seg: Arr, h: int, w: int) -> tuple[NDArray[np.intp], NDArray[
     span = (xhi - xlo)[src2]
     frac = np.divide(b - a, span, out=np.ones_like(a), where=span > 0)
     cover = dy[src2] * frac
-    area = cover * (col + 1 - np.clip((a + b) / 2, 0.0, float(w)))
+    area = cover * (col + 1 - _clip((a + b) / 2, w))
     return line[src2], col.astype(np.intp), area, cover
 
 
@@ -468,7 +497,7 @@ def _monotone(arc: Arr) -> dict[str, Arr]:
     for u, v in ((ux, vx), (uy, vy)):
         phi = np.arctan2(v, u)
         k = np.floor((t_lo - phi) / np.pi) + 1
-        cuts += [np.clip(phi + (k + i) * np.pi, t_lo, t_hi) for i in range(3)]
+        cuts += [np.minimum(np.maximum(phi + (k + i) * np.pi, t_lo), t_hi) for i in range(3)]
         phis.append(phi)
     t = np.sort(np.stack(cuts, axis=1), axis=1)  # (A, 8)
     ta, tb = t[:, :-1].ravel(), t[:, 1:].ravel()
@@ -484,16 +513,16 @@ def _monotone(arc: Arr) -> dict[str, Arr]:
     for axis, u, v, phi in (("x", ux, vx, phis[0]), ("y", uy, vy, phis[1])):
         phi = phi[src]
         k = np.floor((mid - phi) / np.pi)
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            # vanishing radii: no grid line crosses (scale is infinite, P and Q unused)
-            scale = out["scale" + axis] = (1.0 - 2.0 * np.mod(k, 2)) / np.hypot(u, v)[src]
-            # cos and sin of the branch's base angle φ + kπ, φ = atan2(v, u), then the other
-            # coordinate's c + P·q + Q·√(1 − q²) at t = base + arccos q
-            cb, sb = out["u" + axis] * scale, out["v" + axis] * scale
-            other = "y" if axis == "x" else "x"
-            uo, vo = out["u" + other], out["v" + other]
-            out["P" + axis] = uo * cb + vo * sb
-            out["Q" + axis] = vo * cb - uo * sb
+        # vanishing radii: no grid line crosses (scale is infinite, P and Q unused; the caller
+        # silences the floating-point warnings)
+        scale = out["scale" + axis] = (1.0 - 2.0 * np.mod(k, 2)) / np.hypot(u, v)[src]
+        # cos and sin of the branch's base angle φ + kπ, φ = atan2(v, u), then the other
+        # coordinate's c + P·q + Q·√(1 − q²) at t = base + arccos q
+        cb, sb = out["u" + axis] * scale, out["v" + axis] * scale
+        other = "y" if axis == "x" else "x"
+        uo, vo = out["u" + other], out["v" + other]
+        out["P" + axis] = uo * cb + vo * sb
+        out["Q" + axis] = vo * cb - uo * sb
         out["base" + axis] = phi + k * np.pi
     for end, tt in (("a", ta), ("b", tb)):
         c, sn = np.cos(tt), np.sin(tt)
@@ -511,9 +540,8 @@ def _solve(arcs: dict[str, Arr], axis: str, value: Arr, r: NDArray[np.intp]) -> 
     With q = cos(t − base) the other coordinate is c + P·q + Q·√(1 − q²) (the sub-arc's P, Q from
     :func:`_monotone`): no trigonometric call besides the ``arccos`` for t.
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q = value - arcs["c" + axis][r]
-        q *= arcs["scale" + axis][r]
+    q = value - arcs["c" + axis][r]
+    q *= arcs["scale" + axis][r]
     np.maximum(q, -1.0, out=q)
     np.minimum(q, 1.0, out=q)
     t = np.arccos(q)
@@ -528,25 +556,29 @@ def _solve(arcs: dict[str, Arr], axis: str, value: Arr, r: NDArray[np.intp]) -> 
     q += root
     return t, q
 def _ends(arcs: dict[str, Arr], axis: str, r: NDArray[np.intp], a: Arr, b: Arr,
-          is_first: NDArray[np.bool_], is_last: NDArray[np.bool_], lo_end: tuple[Arr, Arr, Arr],
+          start: NDArray[np.intp], ends: NDArray[np.intp], lo_end: tuple[Arr, Arr, Arr],
           hi_end: tuple[Arr, Arr, Arr]) -> tuple[tuple[Arr, Arr, Arr], tuple[Arr, Arr, Arr]]:
     """(t, x, y) at both ends of consecutive pieces [a, b] (in coordinate ``axis``) of sub-arcs r.
 
-    A piece ends at its source's own end point (``lo_end``/``hi_end``, (t, x, y) per piece) where it
-    reaches it, else where the sub-arc crosses the grid line, solved once and shared with the next
-    piece. The arrays of ``lo_end`` become the lower ends (they are overwritten).
+    The pieces of source k run from ``start[k]`` to ``ends[k]``. A piece ends at its source's own
+    end point (``lo_end``/``hi_end``, (t, x, y) per source) where it reaches it, else where the
+    sub-arc crosses the grid line, solved once and shared with the next piece.
     """
     i, j = (1, 2) if axis == "x" else (2, 1)  # the coordinate's place in (t, x, y), the other's
-    lower = list(lo_end)
-    cut = np.flatnonzero(~is_first | (a > lo_end[i]))  # grid lines, or the image's edges
+    n = a.size
+    lower = [np.empty(n) for _ in range(3)]
+    for dst, end in zip(lower, lo_end, strict=True):
+        dst[start] = end
+    crossing = np.ones(n, dtype=bool)  # grid lines, or the image's near edge
+    crossing[start] = a[start] > lo_end[i]
+    cut = np.flatnonzero(crossing)
     lower[0][cut], lower[j][cut] = _solve(arcs, axis, a[cut], r[cut])
     lower[i][cut] = a[cut]
-    upper = [np.empty_like(e) for e in lower]
-    last = np.flatnonzero(is_last)
+    upper = [np.empty(n) for _ in range(3)]
     for dst, src, end in zip(upper, lower, hi_end, strict=True):
         dst[:-1] = src[1:]
-        dst[last] = end[last]
-    cut = last[b[last] < hi_end[i][last]]  # cut by the image's far edge
+        dst[ends] = end
+    cut = ends[b[ends] < hi_end[i]]  # cut by the image's far edge
     upper[0][cut], upper[j][cut] = _solve(arcs, axis, b[cut], r[cut])
     upper[i][cut] = b[cut]
     return (lower[0], lower[1], lower[2]), (upper[0], upper[1], upper[2])
@@ -559,20 +591,19 @@ def _arc_cells(arcs: dict[str, Arr], h: int, w: int
     rising = arcs["yb"] > arcs["ya"]
     lo_end = tuple(np.where(rising, arcs[k + "a"], arcs[k + "b"]) for k in ("t", "x", "y"))
     hi_end = tuple(np.where(rising, arcs[k + "b"], arcs[k + "a"]) for k in ("t", "x", "y"))
-    ylo, yhi = np.clip(lo_end[2], 0, h), np.clip(hi_end[2], 0, h)
-    (r,) = np.nonzero(yhi > ylo)
-    src, ya, yb, row, first, last = _split(ylo[r], yhi[r], h - 1)  # rows
-    r = r[src]
-    p0, p1 = _ends(arcs, "y", r, ya, yb, first, last, tuple(e[r] for e in lo_end),
-                   tuple(e[r] for e in hi_end))
+    ylo, yhi = _clip(lo_end[2].copy(), h), _clip(hi_end[2].copy(), h)
+    (rs,) = np.nonzero(yhi > ylo)
+    src, ya, yb, row, first, last = _split(ylo[rs], yhi[rs], h - 1)  # rows
+    r = rs[src]
+    p0, p1 = _ends(arcs, "y", r, ya, yb, first, last, tuple(e[rs] for e in lo_end),
+                   tuple(e[rs] for e in hi_end))
     line = (arcs["owner"][r] * h + row).astype(np.intp)
     x_rising = p1[1] > p0[1]
     lo_end = tuple(np.where(x_rising, u, v) for u, v in zip(p0, p1, strict=True))
     hi_end = tuple(np.where(x_rising, v, u) for u, v in zip(p0, p1, strict=True))
     src2, a, b, col, first, last = _split(lo_end[1], hi_end[1], w)  # columns
     r = r[src2]
-    (t0, x0, y0), (t1, x1, y1) = _ends(arcs, "x", r, a, b, first, last,
-                                       tuple(e[src2] for e in lo_end), tuple(e[src2] for e in hi_end))
+    (t0, x0, y0), (t1, x1, y1) = _ends(arcs, "x", r, a, b, first, last, lo_end, hi_end)
     # pieces run in x order, so sgn(Δt) is the sub-arc's sgn(dx/dt): cover = sign·sgn(Δt)·(y0 − y1) and
     # the segment term sign·sgn(Δt)·(det/2)(Δt − sin Δt) = sign·(det/2)(|Δt| − sin |Δt|)
     dt = np.abs(t1 - t0)
