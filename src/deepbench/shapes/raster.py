@@ -303,7 +303,7 @@ def maximum(edges: Edges, shape: tuple[int, int], image: NDArray[np.intp], slot:
     row_type = np.dtype((np.void, 4 * w))
     flat = out.reshape(n_images * h, w).view(row_type).reshape(-1)
     buf = np.empty((0, w), dtype=np.float32)
-    for o0, o1, rows, acc in _sub_batches(edges, shape, antialias, slot=slot):
+    for o0, o1, rows, acc in _sub_batches(edges, shape, antialias, slot=slot, clamp=False):
         n = o1 - o0
         line = rows % (n * h)  # rows are ordered by slot, then line
         target = image[o0 + line // h] * h + line % h
@@ -315,6 +315,8 @@ def maximum(edges: Edges, shape: tuple[int, int], image: NDArray[np.intp], slot:
                 buf = np.empty((t.size, w), dtype=np.float32)
             vals = buf[: t.size]
             vals.T[...] = acc[:, part]
+            if not j and antialias:  # rounding leaves ±1e-16 (later slots: the maximum with >= 0)
+                np.maximum(vals, 0.0, out=vals)
             if j:  # an image's first region finds nothing drawn there yet (regions are in image order)
                 np.maximum(vals, np.take(flat, t).view(np.float32).reshape(-1, w), out=vals)
             flat[t] = vals.view(row_type).reshape(-1)
@@ -322,11 +324,12 @@ def maximum(edges: Edges, shape: tuple[int, int], image: NDArray[np.intp], slot:
 
 
 def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: int = 1,
-                 slot: NDArray[np.intp] | None = None
+                 slot: NDArray[np.intp] | None = None, clamp: bool = True
                  ) -> Iterator[tuple[int, int, NDArray[np.intp], Arr]]:
     """Per sub-batch of regions o0 ≤ k < o1 (``align`` divides o0): the rows (over the sub-batch,
     region-major, or slot-major then region-major where ``slot`` is given) that some piece crosses,
-    and their pixel values, (W, rows), >= 0 (anti-aliased) or 0/1."""
+    and their pixel values, (W, rows), >= 0 (anti-aliased; unless not ``clamp``: then rounding
+    may leave values of about −1e-16) or 0/1."""
     h, w = shape
     step = max(align, BATCH_CELLS // (h * (w + 2)) // align * align)
     pieces = _coverage if antialias else _centres
@@ -346,34 +349,35 @@ def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: i
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             line, col, weight, stride = pieces(seg, _monotone(arc), h, w)
             rows, acc = _row_sums(line, col, weight, n_rows, stride)
-        if antialias:  # (on the whole buffer: contiguous in either layout)
-            np.maximum(acc, 0.0, out=acc)  # rounding leaves ±1e-16; above 1 it rounds to 1 in float32
+        if antialias:
             acc = acc[:w]
+            if clamp:  # rounding leaves ±1e-16; above 1 it rounds to 1 in float32
+                np.maximum(acc, 0.0, out=acc)
         else:
             acc = (acc[:w] != 0).astype(np.float64)  # winding number non-zero
         yield o0, o1, rows, acc
 
 
 def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
-              ) -> tuple[NDArray[np.intp], NDArray[np.intp], Arr, int]:
-    """Every piece's row (over the sub-batch) and column, the weights for exact pixel areas, and
-    the row stride: piece i adds its area (weight i) to its cell and cover − area (weight i + n)
-    to the next one."""
+              ) -> tuple[list[NDArray[np.intp]], list[NDArray[np.intp]], Arr, int]:
+    """Every piece's row (over the sub-batch) and column (in parts, to be read in order), the
+    weights for exact pixel areas, and the row stride: piece i of n adds its area (weight i) to
+    its cell and cover − area (weight i + n) to the next one."""
     parts = [_segment_cells(seg, h, w), _arc_cells(arcs, h, w)]
-    line = np.concatenate([p[0] for p in parts])
-    col = np.concatenate([p[1] for p in parts])
-    weight = np.empty(2 * line.size)
-    area, rest = weight[: line.size], weight[line.size:]
+    n = sum(p[0].size for p in parts)
+    weight = np.empty(2 * n)
+    area, rest = weight[:n], weight[n:]
     np.concatenate([p[2] for p in parts], out=area)
     np.concatenate([p[3] for p in parts], out=rest)
     rest -= area
-    return line, col, weight, w + 2
+    return [p[0] for p in parts], [p[1] for p in parts], weight, w + 2
 
 
-def _row_sums(line: NDArray[np.intp], col: NDArray[np.intp], weight: Arr, n_rows: int, stride: int
-              ) -> tuple[NDArray[np.intp], Arr]:
-    """Cumulative sums along x of the weights added at (line, col), for the rows that have any
-    (with n pieces and 2n weights, weight n + i goes to the cell after piece i's).
+def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weight: Arr,
+              n_rows: int, stride: int) -> tuple[NDArray[np.intp], Arr]:
+    """Cumulative sums along x of the weights added at (line, col), for the rows that have any;
+    the pieces' (line, col) come in parts, in order (with n pieces and 2n weights, weight n + i goes
+    to the cell after piece i's).
 
     Only rows that some piece crosses can be non-zero, so the buffer holds just those (about a
     third of a scene's rows). It is returned as (stride, rows). For narrow images it is laid out
@@ -384,23 +388,27 @@ def _row_sums(line: NDArray[np.intp], col: NDArray[np.intp], weight: Arr, n_rows
     result is the same to the bit.
     """
     active = np.zeros(n_rows, dtype=bool)
-    active[line] = True
+    for line in lines:
+        active[line] = True
     rows = np.flatnonzero(active)
     m = rows.size
     place = np.empty(n_rows, dtype=np.intp)  # each active row's place in the buffer
     place[rows] = np.arange(m)
     wide = stride > COLUMN_MAJOR_UP_TO  # wide rows: NumPy's row-wise sum is fine, and the later
     # transposed scatter into the images would cost more than it saves
-    n = line.size
+    n = sum(line.size for line in lines)
     index = np.empty(weight.size, dtype=np.intp)  # the buffer cell of every deposit
+    k = 0
+    for line, col in zip(lines, cols, strict=True):
+        part = index[k: k + line.size]
+        k += line.size
+        np.take(place, line, out=part)
+        if wide:
+            part *= stride
+            part += col
+        else:
+            part += col * m
     first = index[:n]
-    np.take(place, line, out=first)
-    if wide:
-        first *= stride
-        first += col
-    else:
-        col = col * m
-        first += col
     if weight.size > n:  # a second deposit per piece, in the next cell
         np.add(first, 1 if wide else m, out=index[n:])
     acc = np.bincount(index, weight, minlength=m * stride)
@@ -622,7 +630,7 @@ def _sin(x: Arr) -> Arr:
 
 
 def _centres(seg: Arr, arcs: dict[str, Arr], h: int, w: int
-             ) -> tuple[NDArray[np.intp], NDArray[np.intp], Arr, int]:
+             ) -> tuple[list[NDArray[np.intp]], list[NDArray[np.intp]], Arr, int]:
     """Like :func:`_coverage` for 0/1 images: each crossing of a row of pixel centres steps the
     winding number by ±1 at the first centre to its right."""
     o, x0, y0, x1, y1 = seg
@@ -647,4 +655,4 @@ def _centres(seg: Arr, arcs: dict[str, Arr], h: int, w: int
         cols.append(np.clip(np.ceil(x_at(row + 0.5, src) - 0.5), 0, w).astype(np.intp))
         lines.append((own[src] * h + row).astype(np.intp))
         steps.append(sign[src])
-    return np.concatenate(lines), np.concatenate(cols), np.concatenate(steps), w + 1
+    return lines, cols, np.concatenate(steps), w + 1
