@@ -307,3 +307,15 @@ def test_segment_sine_from_the_half_angle_tangent_is_np_sin_to_a_few_ulp():
                         -np.linspace(0, np.pi / 2, 1001)])
     ref = np.sin(x)
     assert np.all(np.abs(R._sin(x) - ref) <= 4 * np.spacing(np.abs(ref)) + 1e-320)
+
+
+def test_six_value_sorting_network_sorts_every_input():
+    # zero-one principle: a comparator network sorts every input iff it sorts all 2^6 0/1 inputs;
+    # then ties, repeated values and ±inf as the sub-arcs meet them, against np.sort
+    bits = (np.arange(64)[:, None] >> np.arange(6)) & 1
+    rng = np.random.default_rng(0)
+    values = np.concatenate([bits.astype(np.float64), rng.integers(-2, 3, (500, 6)).astype(float),
+                             rng.normal(size=(500, 6)), np.full((1, 6), np.inf),
+                             [[np.inf, -np.inf, 0.0, 1.0, -1.0, 0.0]]])
+    out = np.stack(R._sort6(list(values.T)), axis=1)
+    np.testing.assert_array_equal(out, np.sort(values, axis=1))

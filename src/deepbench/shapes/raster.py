@@ -483,11 +483,19 @@ def _segment_cells(seg: Arr, h: int, w: int) -> tuple[NDArray[np.intp], NDArray[
     dy = (ya - yb) * np.sign(y1 - y0)[src]
     line = (o[src] * h + row).astype(np.intp)  # the image row, over the sub-batch
     xlo, xhi = np.minimum(xa, xb), np.maximum(xa, xb)
-    src2, a, b, col, _, _ = _split(xlo, xhi, w)  # columns
-    span = (xhi - xlo)[src2]
-    frac = np.divide(b - a, span, out=np.ones_like(a), where=span > 0)
+    src2, a, b, col, start, _ = _split(xlo, xhi, w)  # columns
+    span = xhi - xlo
+    flat = ~(span > 0)  # a vertical piece is a single piece, all of its source's height
+    span[flat] = 1.0
+    frac = b - a
+    frac[start[flat]] = 1.0
+    frac /= span[src2]
     cover = dy[src2] * frac
-    area = cover * (col + 1 - _clip((a + b) / 2, w))
+    mid = a + b  # the piece's mean x, clipped to the image
+    mid *= 0.5
+    area = col + 1
+    area -= _clip(mid, w)
+    area *= cover
     return line[src2], col.astype(np.intp), area, cover
 
 
@@ -501,14 +509,17 @@ def _monotone(arc: Arr) -> dict[str, Arr]:
     """
     o, cx, cy, ux, uy, vx, vy, t0, t1 = arc
     t_lo, t_hi = np.minimum(t0, t1), np.maximum(t0, t1)
-    cuts = [t_lo, t_hi]
+    cuts = []
     phis = []
     for u, v in ((ux, vx), (uy, vy)):
         phi = np.arctan2(v, u)
         k = np.floor((t_lo - phi) / np.pi) + 1
         cuts += [np.minimum(np.maximum(phi + (k + i) * np.pi, t_lo), t_hi) for i in range(3)]
         phis.append(phi)
-    t = np.sort(np.stack(cuts, axis=1), axis=1)  # (A, 8)
+    t = np.empty((o.size, 8))  # (A, 8): t_lo, the six turning points in order, t_hi
+    t[:, 0], t[:, 7] = t_lo, t_hi  # (the turning points are clipped to [t_lo, t_hi])
+    for i, c in enumerate(_sort6(cuts)):
+        t[:, i + 1] = c
     ta, tb = t[:, :-1].ravel(), t[:, 1:].ravel()
     keep = tb > ta
     src = np.repeat(np.arange(o.size), 7)[keep]
@@ -545,6 +556,17 @@ def _monotone(arc: Arr) -> dict[str, Arr]:
     out["orient"] = np.where(out["xb"] > out["xa"], out["sign"], -out["sign"])
     out["half_det"] = out["sign"] * out["det"] / 2  # the elliptic segment's sign is sign·sgn(dt)²
     return out
+
+
+def _sort6(v: list[Arr]) -> list[Arr]:
+    """Six arrays sorted elementwise (an optimal 12-comparator network; for these small arrays
+    it is cheaper than ``np.sort`` along a short axis)."""
+    v = list(v)
+    for layer in (((0, 5), (1, 3), (2, 4)), ((1, 2), (3, 4)), ((0, 3), (2, 5)),
+                  ((0, 1), (2, 3), (4, 5)), ((1, 2), (3, 4))):
+        for i, j in layer:
+            v[i], v[j] = np.minimum(v[i], v[j]), np.maximum(v[i], v[j])
+    return v
 
 
 def _solve(arcs: dict[str, Arr], axis: str, value: Arr, r: NDArray[np.intp]) -> tuple[Arr, Arr]:
