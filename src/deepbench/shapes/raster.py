@@ -338,8 +338,8 @@ def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: i
         o1 = min(edges.n, o0 + step)
         seg, arc = edges.block(o0, o1)
         # owners relative to the sub-batch; pixel edges at integers (pixel j spans [j, j + 1])
-        seg = seg + np.array([-o0, 0.5, 0.5, 0.5, 0.5])[:, None]
-        arc = arc + np.array([-o0, 0.5, 0.5, 0, 0, 0, 0, 0, 0])[:, None]
+        seg += np.array([-o0, 0.5, 0.5, 0.5, 0.5])[:, None]  # (block() returns new arrays)
+        arc += np.array([-o0, 0.5, 0.5, 0, 0, 0, 0, 0, 0])[:, None]
         n_rows = (o1 - o0) * h
         if slot is not None:  # slot-major: region k's rows become those of region slot·n + k
             shift = slot[o0:o1] * float(o1 - o0)
@@ -349,7 +349,7 @@ def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: i
         # (vanishing radii give infinite scales, whose products are never used)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             line, col, weight, stride = pieces(seg, _monotone(arc), h, w)
-            rows, acc = _row_sums(line, col, weight, n_rows, stride)
+            rows, acc = _row_sums(line, col, weight, n_rows, stride, w)
         if antialias:
             acc = acc[:w]
             if clamp:  # rounding leaves ±1e-16; above 1 it rounds to 1 in float32
@@ -375,10 +375,10 @@ def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
 
 
 def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weight: Arr,
-              n_rows: int, stride: int) -> tuple[NDArray[np.intp], Arr]:
+              n_rows: int, stride: int, width: int) -> tuple[NDArray[np.intp], Arr]:
     """Cumulative sums along x of the weights added at (line, col), for the rows that have any;
     the pieces' (line, col) come in parts, in order (with n pieces and 2n weights, weight n + i goes
-    to the cell after piece i's).
+    to the cell after piece i's). Only the first ``width`` columns are summed.
 
     Only rows that some piece crosses can be non-zero, so the buffer holds just those (about a
     third of a scene's rows). It is returned as (stride, rows). For narrow images it is laid out
@@ -418,8 +418,8 @@ def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weigh
         np.cumsum(acc, axis=1, out=acc)
         return rows, acc.T
     acc = acc.astype(np.float64, copy=False).reshape(stride, m)
-    for j in range(1, stride):  # over the columns of the grid, each add vectorised over all rows
-        np.add(acc[j - 1], acc[j], out=acc[j])
+    for j in range(1, width):  # over the image's columns (the cells after them are not needed),
+        np.add(acc[j - 1], acc[j], out=acc[j])  # each add vectorised over all rows
     return rows, acc
 
 
@@ -548,10 +548,15 @@ def _monotone(arc: Arr) -> dict[str, Arr]:
         out["P" + axis] = uo * cb + vo * sb
         out["Q" + axis] = vo * cb - uo * sb
         out["base" + axis] = phi + k * np.pi
-    for end, tt in (("a", ta), ("b", tb)):
-        c, sn = np.cos(tt), np.sin(tt)
-        out["x" + end] = out["cx"] + out["ux"] * c + out["vx"] * sn
-        out["y" + end] = out["cy"] + out["uy"] * c + out["vy"] * sn
+    # end points: each sub-arc ends where the next one of its arc starts, the last ones at t_hi
+    c, sn = np.cos(ta), np.sin(ta)
+    c_hi, s_hi = np.cos(t_hi), np.sin(t_hi)
+    last = np.flatnonzero(np.diff(src, append=o.size))  # each arc's last sub-arc
+    for axis, ca, ua, va in (("x", cx, ux, vx), ("y", cy, uy, vy)):
+        start = out[axis + "a"] = out["c" + axis] + out["u" + axis] * c + out["v" + axis] * sn
+        end = out[axis + "b"] = np.empty_like(start)
+        end[:-1] = start[1:]
+        end[last] = (ca + ua * c_hi + va * s_hi)[src[last]]
     # pieces are later traversed in order of x: their orientation is sign·sgn(dt/dx)
     out["orient"] = np.where(out["xb"] > out["xa"], out["sign"], -out["sign"])
     out["half_det"] = out["sign"] * out["det"] / 2  # the elliptic segment's sign is sign·sgn(dt)²
