@@ -121,8 +121,9 @@ class Edges:
                 k_hi = np.ceil((t_lo - phi) / np.pi)  # first turning point at or after t_lo
                 # there the coordinate is c + m·cos(jπ) = c ± m (cos of a float multiple of π
                 # of these sizes rounds to ±1 exactly)
+                odd = k_hi - 2.0 * np.floor(k_hi * 0.5)  # k_hi mod 2 (without np.mod's cost)
                 turns = [np.where(phi + (k_hi + i) * np.pi <= t_hi,
-                                  c + m * (1.0 - 2.0 * np.mod(k_hi + i, 2.0)), np.nan)
+                                  c + m * (1.0 - 2.0 * np.abs(odd - (i % 2))), np.nan)
                          for i in range(3)]
                 vals = np.stack([*ends, *turns])
                 np.minimum.at(lo[k], o.astype(np.intp), np.nanmin(vals, axis=0))
@@ -306,8 +307,10 @@ def maximum(edges: Edges, shape: tuple[int, int], image: NDArray[np.intp], slot:
     buf = np.empty((0, w), dtype=np.float32)
     for o0, o1, rows, acc in _sub_batches(edges, shape, antialias, slot=slot, clamp=False):
         n = o1 - o0
-        line = rows % (n * h)  # rows are ordered by slot, then line
-        target = image[o0 + line // h] * h + line % h
+        region, line = np.divmod(rows, h)  # rows are ordered by slot, then region and line
+        region %= n
+        region += o0
+        target = image[region] * h + line
         bounds = np.searchsorted(rows, np.arange(int(slot[o0:o1].max()) + 2) * (n * h))
         for j in range(bounds.size - 1):  # over the slots, not the samples: each image once per slot
             part = slice(bounds[j], bounds[j + 1])
@@ -606,21 +609,21 @@ def _ends(arcs: dict[str, Arr], axis: str, r: NDArray[np.intp], a: Arr, b: Arr,
     """
     i, j = (1, 2) if axis == "x" else (2, 1)  # the coordinate's place in (t, x, y), the other's
     n = a.size
-    lower = [np.empty(n) for _ in range(3)]
-    for dst, end in zip(lower, lo_end, strict=True):
-        dst[start] = end
+    # the coordinate itself is a and b: a source's first piece starts at its clipped lower end,
+    # which is lo_end's unless the image's edge cut it, and pieces meet at grid lines
+    lower, upper = [np.empty(n), a, a], [np.empty(n), b, b]
+    lower[j], upper[j] = np.empty(n), np.empty(n)
+    for k in (0, j):
+        lower[k][start] = lo_end[k]
     crossing = np.ones(n, dtype=bool)  # grid lines, or the image's near edge
     crossing[start] = a[start] > lo_end[i]
     cut = np.flatnonzero(crossing)
     lower[0][cut], lower[j][cut] = _solve(arcs, axis, a[cut], r[cut])
-    lower[i][cut] = a[cut]
-    upper = [np.empty(n) for _ in range(3)]
-    for dst, src, end in zip(upper, lower, hi_end, strict=True):
-        dst[:-1] = src[1:]
-        dst[ends] = end
+    for k in (0, j):
+        upper[k][:-1] = lower[k][1:]
+        upper[k][ends] = hi_end[k]
     cut = ends[b[ends] < hi_end[i]]  # cut by the image's far edge
     upper[0][cut], upper[j][cut] = _solve(arcs, axis, b[cut], r[cut])
-    upper[i][cut] = b[cut]
     return (lower[0], lower[1], lower[2]), (upper[0], upper[1], upper[2])
 
 
