@@ -508,7 +508,8 @@ def _monotone(arc: Arr) -> dict[str, Arr]:
     Keys: owner, cx, cy, ux, uy, vx, vy, det (ux·vy − vx·uy), sign (+1 where the arc runs towards
     increasing t), ta < tb, the end points xa, ya, xb, yb, per coordinate the branch (base, scale)
     with t = base + arccos(scale·(coordinate − centre)) on the sub-arc, and for pieces traversed in
-    order of increasing x their orientation ``orient``, and ``half_det`` = sign·det/2.
+    order of increasing x their orientation ``orient``, and ``half_det`` = sign·det/2; ``solvex``
+    and ``solvey`` hold, row by row, what :func:`_solve` needs.
     """
     o, cx, cy, ux, uy, vx, vy, t0, t1 = arc
     t_lo, t_hi = np.minimum(t0, t1), np.maximum(t0, t1)
@@ -551,6 +552,8 @@ def _monotone(arc: Arr) -> dict[str, Arr]:
         out["P" + axis] = uo * cb + vo * sb
         out["Q" + axis] = vo * cb - uo * sb
         out["base" + axis] = phi + k * np.pi
+        out["solve" + axis] = np.stack([out["c" + axis], scale, out["base" + axis], out["Q" + axis],
+                                        out["P" + axis], out["c" + other]], axis=1)
     # end points: each sub-arc ends where the next one of its arc starts, the last ones at t_hi
     c, sn = np.cos(ta), np.sin(ta)
     c_hi, s_hi = np.cos(t_hi), np.sin(t_hi)
@@ -583,19 +586,20 @@ def _solve(arcs: dict[str, Arr], axis: str, value: Arr, r: NDArray[np.intp]) -> 
     With q = cos(t − base) the other coordinate is c + P·q + Q·√(1 − q²) (the sub-arc's P, Q from
     :func:`_monotone`): no trigonometric call besides the ``arccos`` for t.
     """
-    q = value - arcs["c" + axis][r]
-    q *= arcs["scale" + axis][r]
+    # one gather of the sub-arcs' rows of (c, scale, base, Q, P, other c): cheaper than six
+    c, scale, base, big_q, big_p, c_other = np.take(arcs["solve" + axis], r, axis=0).T
+    q = value - c
+    q *= scale
     np.maximum(q, -1.0, out=q)
     np.minimum(q, 1.0, out=q)
     t = np.arccos(q)
-    t += arcs["base" + axis][r]
-    other = "y" if axis == "x" else "x"
+    t += base
     root = np.subtract(1.0, q)
     root *= 1.0 + q  # (1 − q)(1 + q): no cancellation near |q| = 1
     np.sqrt(root, out=root)
-    root *= arcs["Q" + axis][r]
-    q *= arcs["P" + axis][r]
-    q += arcs["c" + other][r]
+    root *= big_q
+    q *= big_p
+    q += c_other
     q += root
     return t, q
 def _ends(arcs: dict[str, Arr], axis: str, r: NDArray[np.intp], a: Arr, b: Arr,
