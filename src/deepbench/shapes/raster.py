@@ -364,17 +364,82 @@ def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: i
 
 def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
               ) -> tuple[list[NDArray[np.intp]], list[NDArray[np.intp]], Arr, int]:
-    """Every piece's row (over the sub-batch) and column (in parts, to be read in order), the
-    weights for exact pixel areas, and the row stride: piece i of n adds its area (weight i) to
-    its cell and cover − area (weight i + n) to the next one."""
-    parts = [_segment_cells(seg, h, w), _arc_cells(arcs, h, w)]
-    n = sum(p[0].size for p in parts)
+    """Every piece's row (over the sub-batch) and column, the weights for exact pixel areas, and
+    the row stride: piece i of n adds its area (weight i) to its cell and cover − area (weight
+    i + n) to the next one.
+
+    A piece's area is −∫(x_right − x)dy and its cover −∫dy (negated, so that regions of positive
+    orientation come out positive); for arcs ∫ x dy is the chord's trapezoid plus the elliptic
+    segment between chord and arc, (det/2)(Δt − sin Δt). Straight segments and sub-arcs are split
+    together, segments first, first at the rows, then at the columns.
+    """
+    o, x0, y0, x1, y1 = seg
+    ylo, yhi = _clip(np.minimum(y0, y1), h), _clip(np.maximum(y0, y1), h)
+    inside = yhi > ylo
+    o, x0, y0, x1, y1, ylo, yhi = (v[inside] for v in (o, x0, y0, x1, y1, ylo, yhi))
+    rising = arcs["yb"] > arcs["ya"]
+    lo_end = tuple(np.where(rising, arcs[k + "a"], arcs[k + "b"]) for k in ("t", "x", "y"))
+    hi_end = tuple(np.where(rising, arcs[k + "b"], arcs[k + "a"]) for k in ("t", "x", "y"))
+    alo, ahi = _clip(lo_end[2].copy(), h), _clip(hi_end[2].copy(), h)
+    (rs,) = np.nonzero(ahi > alo)
+    src, ya, yb, row, first, last = _split(np.concatenate([ylo, alo[rs]]),
+                                           np.concatenate([yhi, ahi[rs]]), h - 1)  # rows
+    ns, n_rows = o.size, src.size
+    k = int(first[ns]) if ns < first.size else n_rows  # the first arc piece
+    line = np.empty(n_rows)  # each row piece's image row, over the sub-batch
+    xlo, xhi = np.empty(n_rows), np.empty(n_rows)
+    # straight: x by linear interpolation
+    s_src, s_ya, s_yb = src[:k], ya[:k], yb[:k]
+    slope = (x1 - x0) / (y1 - y0)
+    x0s, y0s, ss = x0[s_src], y0[s_src], slope[s_src]
+    xa, xb = x0s + (s_ya - y0s) * ss, x0s + (s_yb - y0s) * ss
+    dy = (s_ya - s_yb) * np.sign(y1 - y0)[s_src]
+    np.add(o[s_src] * h, row[:k], out=line[:k])
+    np.minimum(xa, xb, out=xlo[:k])
+    np.maximum(xa, xb, out=xhi[:k])
+    # arcs: the ends where they cross the rows, in closed form
+    r = rs[src[k:] - ns]
+    p0, p1 = _ends(arcs, "y", r, ya[k:], yb[k:], first[ns:] - k, last[ns:] - k,
+                   tuple(e[rs] for e in lo_end), tuple(e[rs] for e in hi_end))
+    np.add(arcs["owner"][r] * h, row[k:], out=line[k:])
+    x_rising = p1[1] > p0[1]
+    lo_end = tuple(np.where(x_rising, u, v) for u, v in zip(p0, p1, strict=True))
+    hi_end = tuple(np.where(x_rising, v, u) for u, v in zip(p0, p1, strict=True))
+    xlo[k:], xhi[k:] = lo_end[1], hi_end[1]
+    src2, a, b, col, first, last = _split(xlo, xhi, w)  # columns
+    kc = int(first[k]) if k < first.size else src2.size  # the first arc cell piece
+    n = src2.size
     weight = np.empty(2 * n)
-    area, rest = weight[:n], weight[n:]
-    np.concatenate([p[2] for p in parts], out=area)
-    np.concatenate([p[3] for p in parts], out=rest)
-    rest -= area
-    return [p[0] for p in parts], [p[1] for p in parts], weight, w + 2
+    area, cover = weight[:n], weight[n:]
+    # straight
+    s_src, sa, sb, scol = src2[:kc], a[:kc], b[:kc], col[:kc]
+    span = xhi[:k] - xlo[:k]
+    flat = ~(span > 0)  # a vertical piece is a single piece, all of its source's height
+    span[flat] = 1.0
+    frac = sb - sa
+    frac[first[:k][flat]] = 1.0
+    frac /= span[s_src]
+    np.multiply(dy[s_src], frac, out=cover[:kc])
+    mid = sa + sb  # the piece's mean x, clipped to the image
+    mid *= 0.5
+    np.add(scol, 1, out=area[:kc])
+    area[:kc] -= _clip(mid, w)
+    area[:kc] *= cover[:kc]
+    # arcs: pieces run in x order, so sgn(Δt) is the sub-arc's sgn(dx/dt): cover =
+    # sign·sgn(Δt)·(y0 − y1) and the segment term sign·sgn(Δt)·(det/2)(Δt − sin Δt) =
+    # sign·(det/2)(|Δt| − sin |Δt|)
+    r = r[src2[kc:] - k]
+    acol = col[kc:]
+    (t0, x0, y0), (t1, x1, y1) = _ends(arcs, "x", r, a[kc:], b[kc:], first[k:] - kc, last[k:] - kc,
+                                       lo_end, hi_end)
+    dt = np.abs(t1 - t0)
+    arc_cover = cover[kc:]
+    np.multiply(y0 - y1, arcs["orient"][r], out=arc_cover)
+    xbar = (x0 + x1) / 2
+    area[kc:] = np.where(xbar <= 0, arc_cover,
+                         arc_cover * (acol + 1 - xbar) + arcs["half_det"][r] * (dt - _sin(dt)))
+    cover -= area
+    return [line[src2].astype(np.intp)], [col.astype(np.intp)], weight, w + 2
 
 
 def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weight: Arr,
@@ -470,36 +535,6 @@ def _split(lo: Arr, hi: Arr, limit: int) -> tuple[NDArray[np.intp], Arr, Arr, Ar
     a[start] = lo
     b[ends] = hi
     return src, a, b, cell, start, ends
-
-
-def _segment_cells(seg: Arr, h: int, w: int) -> tuple[NDArray[np.intp], NDArray[np.intp], Arr, Arr]:
-    """Image row (over the sub-batch) and column of every piece's cell, its area −∫(x_right − x)dy
-    and its cover −∫dy (negated, so that regions of positive orientation come out positive)."""
-    o, x0, y0, x1, y1 = seg
-    ylo, yhi = _clip(np.minimum(y0, y1), h), _clip(np.maximum(y0, y1), h)
-    inside = yhi > ylo
-    o, x0, y0, x1, y1, ylo, yhi = (v[inside] for v in (o, x0, y0, x1, y1, ylo, yhi))
-    slope = (x1 - x0) / (y1 - y0)
-    src, ya, yb, row, _, _ = _split(ylo, yhi, h - 1)  # rows
-    x0s, y0s, ss = x0[src], y0[src], slope[src]
-    xa, xb = x0s + (ya - y0s) * ss, x0s + (yb - y0s) * ss
-    dy = (ya - yb) * np.sign(y1 - y0)[src]
-    line = (o[src] * h + row).astype(np.intp)  # the image row, over the sub-batch
-    xlo, xhi = np.minimum(xa, xb), np.maximum(xa, xb)
-    src2, a, b, col, start, _ = _split(xlo, xhi, w)  # columns
-    span = xhi - xlo
-    flat = ~(span > 0)  # a vertical piece is a single piece, all of its source's height
-    span[flat] = 1.0
-    frac = b - a
-    frac[start[flat]] = 1.0
-    frac /= span[src2]
-    cover = dy[src2] * frac
-    mid = a + b  # the piece's mean x, clipped to the image
-    mid *= 0.5
-    area = col + 1
-    area -= _clip(mid, w)
-    area *= cover
-    return line[src2], col.astype(np.intp), area, cover
 
 
 def _monotone(arc: Arr) -> dict[str, Arr]:
@@ -629,36 +664,6 @@ def _ends(arcs: dict[str, Arr], axis: str, r: NDArray[np.intp], a: Arr, b: Arr,
     cut = ends[b[ends] < hi_end[i]]  # cut by the image's far edge
     upper[0][cut], upper[j][cut] = _solve(arcs, axis, b[cut], r[cut])
     return (lower[0], lower[1], lower[2]), (upper[0], upper[1], upper[2])
-
-
-def _arc_cells(arcs: dict[str, Arr], h: int, w: int
-               ) -> tuple[NDArray[np.intp], NDArray[np.intp], Arr, Arr]:
-    """Like :func:`_segment_cells` for monotone arcs. A piece's ∫ x dy is its chord's trapezoid
-    plus the elliptic segment between chord and arc, (det/2)(Δt − sin Δt)."""
-    rising = arcs["yb"] > arcs["ya"]
-    lo_end = tuple(np.where(rising, arcs[k + "a"], arcs[k + "b"]) for k in ("t", "x", "y"))
-    hi_end = tuple(np.where(rising, arcs[k + "b"], arcs[k + "a"]) for k in ("t", "x", "y"))
-    ylo, yhi = _clip(lo_end[2].copy(), h), _clip(hi_end[2].copy(), h)
-    (rs,) = np.nonzero(yhi > ylo)
-    src, ya, yb, row, first, last = _split(ylo[rs], yhi[rs], h - 1)  # rows
-    r = rs[src]
-    p0, p1 = _ends(arcs, "y", r, ya, yb, first, last, tuple(e[rs] for e in lo_end),
-                   tuple(e[rs] for e in hi_end))
-    line = (arcs["owner"][r] * h + row).astype(np.intp)
-    x_rising = p1[1] > p0[1]
-    lo_end = tuple(np.where(x_rising, u, v) for u, v in zip(p0, p1, strict=True))
-    hi_end = tuple(np.where(x_rising, v, u) for u, v in zip(p0, p1, strict=True))
-    src2, a, b, col, first, last = _split(lo_end[1], hi_end[1], w)  # columns
-    r = r[src2]
-    (t0, x0, y0), (t1, x1, y1) = _ends(arcs, "x", r, a, b, first, last, lo_end, hi_end)
-    # pieces run in x order, so sgn(Δt) is the sub-arc's sgn(dx/dt): cover = sign·sgn(Δt)·(y0 − y1) and
-    # the segment term sign·sgn(Δt)·(det/2)(Δt − sin Δt) = sign·(det/2)(|Δt| − sin |Δt|)
-    dt = np.abs(t1 - t0)
-    cover = (y0 - y1) * arcs["orient"][r]
-    xbar = (x0 + x1) / 2
-    area = np.where(xbar <= 0, cover,
-                    cover * (col + 1 - xbar) + arcs["half_det"][r] * (dt - _sin(dt)))
-    return line[src2], col.astype(np.intp), area, cover
 
 
 def _sin(x: Arr) -> Arr:
