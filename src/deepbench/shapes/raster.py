@@ -371,8 +371,49 @@ def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
     A piece's area is −∫(x_right − x)dy and its cover −∫dy (negated, so that regions of positive
     orientation come out positive); for arcs ∫ x dy is the chord's trapezoid plus the elliptic
     segment between chord and arc, (det/2)(Δt − sin Δt). Straight segments and sub-arcs are split
-    together, segments first, first at the rows, then at the columns.
+    together, segments first: at the rows (:func:`_row_pieces`), then at the columns.
     """
+    line, xlo, xhi, dy, k, r, lo_end, hi_end = _row_pieces(seg, arcs, h)
+    src, a, b, col, first, last = _split(xlo, xhi, w)  # columns
+    kc = int(first[k]) if k < first.size else src.size  # the first arc piece
+    n = src.size
+    weight = np.empty(2 * n)
+    area, cover = weight[:n], weight[n:]
+    # straight: the piece's share of its row piece's height, and its mean x clipped to the image
+    span = xhi[:k] - xlo[:k]
+    flat = ~(span > 0)  # a vertical piece is a single piece, all of its source's height
+    span[flat] = 1.0
+    frac = b[:kc] - a[:kc]
+    frac[first[:k][flat]] = 1.0
+    frac /= span[src[:kc]]
+    np.multiply(dy[src[:kc]], frac, out=cover[:kc])
+    mid = a[:kc] + b[:kc]
+    mid *= 0.5
+    np.add(col[:kc], 1, out=area[:kc])
+    area[:kc] -= _clip(mid, w)
+    area[:kc] *= cover[:kc]
+    # arcs: pieces run in x order, so sgn(Δt) is the sub-arc's sgn(dx/dt): cover =
+    # sign·sgn(Δt)·(y0 − y1) and the segment term sign·sgn(Δt)·(det/2)(Δt − sin Δt) =
+    # sign·(det/2)(|Δt| − sin |Δt|)
+    r = r[src[kc:] - k]
+    (t0, x0, y0), (t1, x1, y1) = _ends(arcs, "x", r, a[kc:], b[kc:], first[k:] - kc, last[k:] - kc,
+                                       lo_end, hi_end)
+    dt = np.abs(t1 - t0)
+    arc_cover = cover[kc:]
+    np.multiply(y0 - y1, arcs["orient"][r], out=arc_cover)
+    xbar = (x0 + x1) / 2
+    area[kc:] = np.where(xbar <= 0, arc_cover,
+                         arc_cover * (col[kc:] + 1 - xbar) + arcs["half_det"][r] * (dt - _sin(dt)))
+    cover -= area
+    return [line[src].astype(np.intp)], [col.astype(np.intp)], weight, w + 2
+
+
+def _row_pieces(seg: Arr, arcs: dict[str, Arr], h: int
+                ) -> tuple[Arr, Arr, Arr, Arr, int, NDArray[np.intp], tuple[Arr, Arr, Arr],
+                           tuple[Arr, Arr, Arr]]:
+    """Segments and sub-arcs split at the rows, segments first: each row piece's image row (over
+    the sub-batch) and x range; for the k straight ones their signed height; for the arc ones
+    their sub-arc r and (t, x, y) at their ends of lower and higher x."""
     o, x0, y0, x1, y1 = seg
     ylo, yhi = _clip(np.minimum(y0, y1), h), _clip(np.maximum(y0, y1), h)
     inside = yhi > ylo
@@ -383,18 +424,17 @@ def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
     alo, ahi = _clip(lo_end[2].copy(), h), _clip(hi_end[2].copy(), h)
     (rs,) = np.nonzero(ahi > alo)
     src, ya, yb, row, first, last = _split(np.concatenate([ylo, alo[rs]]),
-                                           np.concatenate([yhi, ahi[rs]]), h - 1)  # rows
-    ns, n_rows = o.size, src.size
-    k = int(first[ns]) if ns < first.size else n_rows  # the first arc piece
-    line = np.empty(n_rows)  # each row piece's image row, over the sub-batch
-    xlo, xhi = np.empty(n_rows), np.empty(n_rows)
+                                           np.concatenate([yhi, ahi[rs]]), h - 1)
+    ns, n = o.size, src.size
+    k = int(first[ns]) if ns < first.size else n  # the first arc piece
+    line, xlo, xhi = np.empty(n), np.empty(n), np.empty(n)
     # straight: x by linear interpolation
-    s_src, s_ya, s_yb = src[:k], ya[:k], yb[:k]
     slope = (x1 - x0) / (y1 - y0)
-    x0s, y0s, ss = x0[s_src], y0[s_src], slope[s_src]
-    xa, xb = x0s + (s_ya - y0s) * ss, x0s + (s_yb - y0s) * ss
-    dy = (s_ya - s_yb) * np.sign(y1 - y0)[s_src]
-    np.add(o[s_src] * h, row[:k], out=line[:k])
+    s = src[:k]
+    x0s, y0s, ss = x0[s], y0[s], slope[s]
+    xa, xb = x0s + (ya[:k] - y0s) * ss, x0s + (yb[:k] - y0s) * ss
+    dy = (ya[:k] - yb[:k]) * np.sign(y1 - y0)[s]
+    np.add(o[s] * h, row[:k], out=line[:k])
     np.minimum(xa, xb, out=xlo[:k])
     np.maximum(xa, xb, out=xhi[:k])
     # arcs: the ends where they cross the rows, in closed form
@@ -406,40 +446,7 @@ def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
     lo_end = tuple(np.where(x_rising, u, v) for u, v in zip(p0, p1, strict=True))
     hi_end = tuple(np.where(x_rising, v, u) for u, v in zip(p0, p1, strict=True))
     xlo[k:], xhi[k:] = lo_end[1], hi_end[1]
-    src2, a, b, col, first, last = _split(xlo, xhi, w)  # columns
-    kc = int(first[k]) if k < first.size else src2.size  # the first arc cell piece
-    n = src2.size
-    weight = np.empty(2 * n)
-    area, cover = weight[:n], weight[n:]
-    # straight
-    s_src, sa, sb, scol = src2[:kc], a[:kc], b[:kc], col[:kc]
-    span = xhi[:k] - xlo[:k]
-    flat = ~(span > 0)  # a vertical piece is a single piece, all of its source's height
-    span[flat] = 1.0
-    frac = sb - sa
-    frac[first[:k][flat]] = 1.0
-    frac /= span[s_src]
-    np.multiply(dy[s_src], frac, out=cover[:kc])
-    mid = sa + sb  # the piece's mean x, clipped to the image
-    mid *= 0.5
-    np.add(scol, 1, out=area[:kc])
-    area[:kc] -= _clip(mid, w)
-    area[:kc] *= cover[:kc]
-    # arcs: pieces run in x order, so sgn(Δt) is the sub-arc's sgn(dx/dt): cover =
-    # sign·sgn(Δt)·(y0 − y1) and the segment term sign·sgn(Δt)·(det/2)(Δt − sin Δt) =
-    # sign·(det/2)(|Δt| − sin |Δt|)
-    r = r[src2[kc:] - k]
-    acol = col[kc:]
-    (t0, x0, y0), (t1, x1, y1) = _ends(arcs, "x", r, a[kc:], b[kc:], first[k:] - kc, last[k:] - kc,
-                                       lo_end, hi_end)
-    dt = np.abs(t1 - t0)
-    arc_cover = cover[kc:]
-    np.multiply(y0 - y1, arcs["orient"][r], out=arc_cover)
-    xbar = (x0 + x1) / 2
-    area[kc:] = np.where(xbar <= 0, arc_cover,
-                         arc_cover * (acol + 1 - xbar) + arcs["half_det"][r] * (dt - _sin(dt)))
-    cover -= area
-    return [line[src2].astype(np.intp)], [col.astype(np.intp)], weight, w + 2
+    return line, xlo, xhi, dy, k, r, lo_end, hi_end
 
 
 def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weight: Arr,
