@@ -22,7 +22,8 @@ of a row of pixel centres adds ±1 at the first centre to its right, and the cum
 winding number at every centre (a pixel is on iff its centre is inside).
 
 Work is vectorised over every piece of a sub-batch of regions (``BATCH_CELLS`` cells) at once
-(``np.repeat`` over crossing counts, ``np.bincount`` into the cell buffers); the buffer holds only
+(pieces enumerated from crossing counts, straight and curved ones in the same splits, then one
+``np.bincount`` of all deposits into the cell buffers); the buffer holds only
 the rows that some piece crosses (the others are 0), column-major, so the sums along x are one
 vectorised add per grid column. :func:`maximum` composites regions straight from those rows into
 their images. Everything is float64 until the final cast.
