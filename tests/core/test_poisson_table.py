@@ -9,7 +9,7 @@ from scipy import stats
 
 from deepbench.core import poisson
 from deepbench.core.noise import Poisson, PoissonGaussian
-from deepbench.core.poisson import Tables, shot_noise
+from deepbench.core.poisson import Tables, normal, shot_noise
 from deepbench.core.seeding import stage_rng
 
 
@@ -26,8 +26,9 @@ def _chi2_pvalue(draws: np.ndarray, mean: float) -> float:
 
 def _draw_table(mean: float, n: int, rng: np.random.Generator, budget: int = 1 << 20
                 ) -> np.ndarray:
-    tables = Tables(np.array([mean]), budget)
-    return tables.draw(0, 1, n, rng).astype(np.int64)
+    out = np.empty(n, dtype=np.float32)
+    Tables(np.array([mean]), budget).draw(0, 1, n, rng, out)
+    return out.astype(np.int64)
 
 
 @pytest.mark.parametrize("mean", [0.02, 0.7, 6.5, 180.0, 400.0, 2.0e4, 3.0e5])
@@ -158,3 +159,33 @@ def test_table_noise_is_reproducible_and_leaves_numpy_sampler_streams_alone():
     shot = (rng.poisson(np.maximum(x, 0, dtype=np.float64) * 2.0) / 2.0).astype(np.float32)
     expected = shot + rng.standard_normal(x.shape, dtype=np.float32)
     np.testing.assert_array_equal(numpy_kind.apply(x, stage_rng(4, 2, "obs_noise")), expected)
+
+
+def test_box_muller_read_noise_is_a_standard_normal():
+    z = normal(400_001, 1.0, np.random.default_rng(21), np.float32).astype(np.float64)
+    assert z.size == 400_001
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    assert abs(z.mean()) < 5 / np.sqrt(z.size) and z.var() == pytest.approx(1.0, abs=0.01)
+    for k in (1.0, 2.0, 3.0, 4.0):                 # two-sided tail masses
+        expected = 2 * stats.norm.sf(k)
+        assert np.mean(np.abs(z) > k) == pytest.approx(expected, abs=5 * np.sqrt(expected / z.size))
+    half = z.size // 2 + 1                        # the cosine and sine halves are uncorrelated
+    assert abs(np.corrcoef(z[:half - 1], z[half:])[0, 1]) < 5 / np.sqrt(half)
+    scaled = normal(1001, 3.0, np.random.default_rng(21), np.float64)
+    again = normal(1001, 1.0, np.random.default_rng(21), np.float64)
+    assert scaled.dtype == np.float64
+    np.testing.assert_allclose(scaled, 3.0 * again, rtol=1e-12)
+
+
+def test_read_noise_leaves_the_shot_noise_alone_and_scales_with_sigma():
+    x = np.random.default_rng(0).uniform(100, 130, (6, 30, 30)).astype(np.float32)
+    shot = Poisson(kind="poisson", gain=2.0).apply(x, stage_rng(4, 1, "obs_noise"))
+    one, three = (PoissonGaussian(kind="poisson_gaussian", gain=2.0, sigma=s).apply(
+        x, stage_rng(4, 1, "obs_noise")) for s in (1.0, 3.0))
+    zero = PoissonGaussian(kind="poisson_gaussian", gain=2.0, sigma=0.0).apply(
+        x, stage_rng(4, 1, "obs_noise"))
+    np.testing.assert_array_equal(zero, shot)
+    read = one.astype(np.float64) - shot
+    np.testing.assert_allclose(three - shot.astype(np.float64), 3.0 * read, atol=1e-4)
+    assert read.std() == pytest.approx(1.0, abs=0.05)
+    assert abs(np.corrcoef(read.ravel(), (shot - x).ravel())[0, 1]) < 0.05

@@ -41,6 +41,7 @@ from deepbench.errors import Problem, SpecError
 STAR, GALAXY = 0, 1
 PSF_BETA = 3.5  # the Moffat index passed along when the PSF is Gaussian (unused there)
 BLOCK = 64  # images drawn together
+STAMP_BLOCK = 64  # stamps filtered together by the renderer (its default, 16, suits 64 x 64)
 
 
 class Sky(ImageSimulator):
@@ -267,14 +268,15 @@ class Sky(ImageSimulator):
             prof = Profile(cfg["psf"], {"fwhm": cat["psf_fwhm"][star],
                                         "beta": cat["psf_beta"][star]})
             zero = np.zeros(star.size)
-            img = render(prof, local_x[star], local_y[star], zero, zero, (s, s))
+            img = render(prof, local_x[star], local_y[star], zero, zero, (s, s), block=STAMP_BLOCK)
             img *= cat["flux"][star].astype(np.float32)[:, None, None]
             out.append((img, origin[star].astype(np.int64), star))
         halves = kernel_half(cat["psf_fwhm"][gal], max(self.shape))
         for half in np.unique(halves):        # one FFT size per kernel size, never per batch
             g = gal[halves == half]
             prof = Profile("sersic", {"n": cat["sersic_index"][g], "r_half": cat["r_half"][g]})
-            img = render(prof, local_x[g], local_y[g], cat["g1"][g], cat["g2"][g], (s, s))
+            img = render(prof, local_x[g], local_y[g], cat["g1"][g], cat["g2"][g], (s, s),
+                         block=STAMP_BLOCK)
             psf, which = np.unique(np.stack([cat["psf_fwhm"][g], cat["psf_beta"][g]], axis=1),
                                    axis=0, return_inverse=True)   # each distinct PSF once
             kern = psf_kernels(cfg["psf"], psf[:, 0], psf[:, 1], max(self.shape))

@@ -9,7 +9,9 @@ Both Poisson kinds take ``sampler``: ``table`` (default; :func:`deepbench.core.p
 each image's smallest mean, its floor, is drawn from an inverse-CDF table and the rest per pixel or,
 where faint, as one Poisson process; Poisson(b) + Poisson(λ − b) is exactly Poisson(λ)) or ``numpy``
 (``rng.poisson`` on every value). Both are exact, with different random streams; ``table`` treats
-the first axis as images and is the faster one on images with a background (sky).
+the first axis as images and is the faster one on images with a background (sky). With ``table``,
+``poisson_gaussian`` draws its read noise by Box–Muller from a child stream
+(:func:`deepbench.core.poisson.normal`), so its shot noise equals the ``poisson`` kind's.
 """
 
 from __future__ import annotations
@@ -111,6 +113,10 @@ class PoissonGaussian(BaseModel):
     sampler: Sampler = "table"
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.sampler == "table" and x.dtype in (np.float32, np.float64):
+            # the read noise from a child stream (Box–Muller), added block by block: the shot
+            # noise equals the poisson kind's, whatever sigma
+            return shot_noise(x, self.gain, rng, self.sigma, rng.spawn(1)[0])
         shot = Poisson(kind="poisson", gain=self.gain, sampler=self.sampler).apply(x, rng)
         return Gaussian(kind="gaussian", sigma=self.sigma).apply(shot, rng)
 

@@ -36,7 +36,7 @@ import numpy as np
 
 TABLE_MAX = 1e6      # larger floors (wider tables) are left to the per-pixel part
 TABLE_SIGMAS, TABLE_PAD = 7.0, 10.0   # the table spans mean ± (7 √mean + 10)
-CELLS_PER_ENTRY = 64  # guide cells per CDF entry (at most MAX_CELLS, and a budget per pixel)
+CELLS_PER_ENTRY = 256  # guide cells per CDF entry (at most MAX_CELLS, and one per 16 pixels)
 MAX_CELLS = 1 << 20
 FAINT = 0.5          # remainders below this (in counts) go to the Poisson process
 BLOCK_PIXELS = 1 << 17
@@ -44,12 +44,14 @@ _BITS = 53
 _ONE = float(2**_BITS)
 
 
-def shot_noise(x: np.ndarray, gain: float, rng: np.random.Generator) -> np.ndarray:
-    """``Poisson(max(x, 0) · gain) / gain``, exact, in ``x``'s dtype and shape.
+def shot_noise(x: np.ndarray, gain: float, rng: np.random.Generator, sigma: float = 0.0,
+               read_rng: np.random.Generator | None = None) -> np.ndarray:
+    """``Poisson(max(x, 0) · gain) / gain``, exact, in ``x``'s dtype and shape, plus Gaussian read
+    noise of standard deviation ``sigma`` (output units) drawn from ``read_rng`` if ``sigma`` > 0.
 
     ``x`` (float32 or float64, (B, ...); a 1-D array is one image) holds the means in output units;
-    the first axis indexes images, each drawn on its own floor. The random stream consumed depends
-    only on ``x``'s values and shape.
+    the first axis indexes images, each drawn on its own floor. The random streams consumed depend
+    only on ``x``'s values and shape (``rng``'s not on ``sigma``).
 
     Raises
     ------
@@ -68,18 +70,42 @@ def shot_noise(x: np.ndarray, gain: float, rng: np.random.Generator) -> np.ndarr
     base = floor.astype(np.float64) * gain
     big = ~(base <= TABLE_MAX)
     floor[big], base[big] = 0, 0.0               # beyond the table: every pixel per pixel
-    tables = Tables(base, min(MAX_CELLS, max(16, flat.size // 4)))
+    tables = Tables(base, min(MAX_CELLS, max(16, flat.size // 16)), gain, x.dtype)
     per = max(1, BLOCK_PIXELS // p)
     for s in range(0, b, per):                   # blocks of images: temporaries stay in cache
         e = min(s + per, b)
-        counts = tables.draw(s, e, p, rng)       # float32 (n·P): the floor part, exact integers
-        np.divide(counts.reshape(e - s, p), gain, out=out[s:e], dtype=np.float64,
-                  casting="same_kind")
+        block = out[s:e].reshape(-1)
+        tables.draw(s, e, p, rng, block)         # the floor part, k / gain
         src, rest = _remainders(flat[s:e], floor[s:e], base[s:e], gain)
-        if src.size:
-            extra = _source_counts(rest, rng)
-            out[s:e].ravel()[src] = (counts[src] + extra) / gain
+        if src.size:                             # k recovered exactly: k < 2^23, 1 ulp << 1/2
+            k = np.rint(block[src].astype(np.float64) * gain)
+            k += _source_counts(rest, rng)
+            k /= gain
+            block[src] = k
+        if sigma > 0:
+            block += normal(block.size, sigma, read_rng, block.dtype)
     return out.reshape(x.shape)
+
+
+def normal(size: int, sigma: float, rng: np.random.Generator, dtype: type) -> np.ndarray:
+    """``size`` draws of N(0, sigma²) in ``dtype`` by the Box–Muller transform: pairs
+    (ρ cos θ, ρ sin θ) with ρ = sigma √(−2 ln(1 − U)) from a 53-bit uniform U (float64; so the
+    largest |z| is 8.6 sigma, beyond which the normal holds 1e-17) and θ = 2π V from a 24-bit
+    uniform V, the cosine and sine in float32 (the resolution of NumPy's float32 normals)."""
+    half = (size + 1) // 2
+    rho = rng.random(half)
+    np.subtract(1.0, rho, out=rho)
+    np.log(rho, out=rho)
+    np.multiply(rho, -2.0 * sigma * sigma, out=rho)
+    np.sqrt(rho, out=rho)
+    theta = rng.random(half, dtype=np.float32)
+    np.multiply(theta, np.float32(2.0 * math.pi), out=theta)
+    z = np.empty(2 * half, dtype=dtype)
+    np.cos(theta, out=z[:half])
+    np.sin(theta, out=z[half:])
+    np.multiply(z[:half], rho, out=z[:half], casting="same_kind")
+    np.multiply(z[half:], rho, out=z[half:], casting="same_kind")
+    return z[:size]
 
 
 def _remainders(x: np.ndarray, floor: np.ndarray, base: np.ndarray, gain: float
@@ -121,22 +147,26 @@ def _process(length: float, rng: np.random.Generator) -> np.ndarray:
 
 class Tables:
     """Inverse-CDF guide tables of the Poisson laws of ``mean`` (float64 (B,), each in
-    [0, TABLE_MAX]; one table per distinct value) with at most ``budget`` cells in all."""
+    [0, TABLE_MAX]; one table per distinct value) with at most ``budget`` cells in all; draws are
+    returned as k / ``gain`` in ``dtype``."""
 
-    def __init__(self, mean: np.ndarray, budget: int):
+    def __init__(self, mean: np.ndarray, budget: int, gain: float = 1.0,
+                 dtype: type = np.float32):
         self.means, self.which = np.unique(mean, return_inverse=True)
         self.which = self.which.reshape(-1)
+        self.gain = gain
         half = np.ceil(TABLE_SIGMAS * np.sqrt(self.means) + TABLE_PAD)
         width = int(2 * half.max(initial=0.0)) + 1
         share = max(16, budget // max(self.means.size, 1))
         cells = min(CELLS_PER_ENTRY * width, share)
         self.bits = max(4, min(32, math.ceil(math.log2(cells))))
         self.top, self.value, self.guide, direct = _tables(self.means, 1 << self.bits)
-        self.direct = direct.astype(np.float32).ravel()
+        self.direct = np.where(direct >= 0, direct / gain, -1.0).astype(dtype).ravel()
 
-    def draw(self, start: int, stop: int, size: int, rng: np.random.Generator) -> np.ndarray:
-        """``size`` draws for each of the rows ``start:stop`` (float32 exact integers, flat
-        (n · size,)): 32 random bits each, two per 64-bit word of the generator."""
+    def draw(self, start: int, stop: int, size: int, rng: np.random.Generator,
+             out: np.ndarray) -> None:
+        """``size`` draws for each of the rows ``start:stop`` into ``out`` (flat (n · size,)), as
+        k / gain: 32 random bits each, two per 64-bit word of the generator."""
         n, m = stop - start, self.bits
         k = n * size
         words = rng.bit_generator.random_raw((k + 1) // 2).view(np.uint32)[:k]
@@ -144,24 +174,29 @@ class Tables:
         rows = self.which[start:stop]
         if self.means.size > 1:
             cells.reshape(n, size)[...] += (rows << m)[:, None]
-        out = self.direct[cells]
+        np.take(self.direct, cells, out=out, mode="wrap")   # every cell is in range
         slow = np.flatnonzero(out < 0)           # a cell a CDF step crosses, or a tail
         if slow.size:
-            out[slow] = self._walk(words[slow], rows[slow // size], rng)
-        return out
+            out[slow] = self._walk(words[slow], rows[slow // size], rng) / self.gain
 
     def _walk(self, words: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Inverse CDF at u = (word, 21 fresh bits) / 2^53 from the word's guide cell."""
+        """Inverse CDF at u = (word, 21 fresh bits) / 2^53: the first CDF entry above u, by
+        bisection between the word's guide cell's bounds (all draws at once)."""
         fresh = rng.bit_generator.random_raw(words.size) >> np.uint64(64 - (_BITS - 32))
         bits = ((words.astype(np.uint64) << np.uint64(_BITS - 32)) | fresh).view(np.int64)
         cell = (words >> np.uint32(32 - self.bits)).astype(np.intp)
-        width = self.top.shape[1]
-        idx = self.guide[rows, cell] + rows * width
+        lo, hi = self.guide[rows, cell], self.guide[rows, cell + 1]    # the answer is in [lo, hi]
         top = self.top.ravel()
-        todo = np.flatnonzero(top[idx] <= bits)
-        while todo.size:                         # walk up the CDF: rarely more than a step
-            idx[todo] += 1
-            todo = todo[top[idx[todo]] <= bits[todo]]
+        offset = rows * self.top.shape[1]
+        while True:
+            todo = np.flatnonzero(lo < hi)
+            if not todo.size:
+                break
+            mid = (lo[todo] + hi[todo]) >> 1
+            up = top[offset[todo] + mid] <= bits[todo]
+            lo[todo] = np.where(up, mid + 1, lo[todo])
+            hi[todo] = np.where(up, hi[todo], mid)
+        idx = lo + offset
         got = self.value.ravel()[idx]
         tail = np.flatnonzero(got < 0)
         if tail.size:                            # outside the table: invert the CDF directly
@@ -175,8 +210,8 @@ def _tables(mean: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """Per row i, padded to one length K: the CDF entries P(X ≤ lo_i − 1 + e), e = 0 … K − 2, then
     a sentinel, as integers ⌈2^53 · CDF⌉ (int64 (B, K); u < CDF iff u · 2^53 < that); the value of
     each entry (int64 (B, K): lo_i − 1 + e inside the table, −1 for the tails e = 0 and k > hi_i);
-    the guide table (int64 (B, M)): cell j holds the number of entries with CDF <= j/M, the first
-    candidate for a u in [j/M, (j + 1)/M); and the value of each of the M cells that no CDF step
+    the guide table (int64 (B, M + 1)): cell j holds the number of entries with CDF <= j/M, the
+    first candidate for a u in [j/M, (j + 1)/M) (and j + 1 the last); and the value of each of the M cells that no CDF step
     crosses (int64 (B, M); −2 where one does)."""
     from scipy.special import pdtr
 
@@ -208,4 +243,4 @@ def _tables(mean: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     single = guide[:, 1:] == guide[:, :-1]       # no CDF entry inside the cell: one value
     first_value = np.take_along_axis(value, np.minimum(guide[:, :-1], value.shape[1] - 1), axis=1)
     direct = np.where(single, first_value, -2)
-    return top, value, guide[:, :-1], direct
+    return top, value, guide, direct
