@@ -178,13 +178,14 @@ class Sky(ImageSimulator):
         cat["flux_in_image"] = np.zeros(cat["x"].size)
         bounds = np.searchsorted(cat["sample_index"], np.arange(0, b + BLOCK, BLOCK))
         sky = params["sky"].astype(np.float32)
+        scratch: dict[tuple[int, ...], np.ndarray] = {}   # padded canvases, reused across blocks
         for k, start in enumerate(range(0, b, BLOCK)):   # blocks of images bound the memory
             stop = min(start + BLOCK, b)
             rows = slice(bounds[k], bounds[k + 1])
             part = {key: v[rows] for key, v in cat.items()}
             part["sample_index"] = part["sample_index"] - start
             self._draw_block(part, canvas[start:stop], sky[start:stop],
-                             None if seg is None else seg[start:stop])
+                             None if seg is None else seg[start:stop], scratch)
             cat["flux_in_image"][rows] = part["flux_in_image"]
         cat["bbox"] = self._bbox(cat)
         del cat["psf_fwhm"], cat["psf_beta"]
@@ -194,7 +195,7 @@ class Sky(ImageSimulator):
         return SimResult(outputs, {}, cat)
 
     def _draw_block(self, cat: dict[str, np.ndarray], canvas: np.ndarray, sky: np.ndarray,
-                    seg: np.ndarray | None) -> None:
+                    seg: np.ndarray | None, scratch: dict[tuple[int, ...], np.ndarray]) -> None:
         """Draw the objects ``cat`` (sample_index relative to the block) and the sky onto
         ``canvas``: stamps are added, layer by layer, into a canvas padded by the largest overhang
         (so no stamp is clipped), whose inside then becomes the image."""
@@ -202,7 +203,13 @@ class Sky(ImageSimulator):
         groups = [(st, o, sel, _intersects(o, st.shape[1], self.shape))
                   for st, o, sel in self._stamps(cat)]
         pad = max([_overhang(o[hit], st.shape[1], self.shape) for st, o, _, hit in groups] + [0])
-        buf = np.zeros((b, h + 2 * pad, w + 2 * pad), dtype=np.float32)
+        shape = (b, h + 2 * pad, w + 2 * pad)
+        if shape in scratch:                     # zeroing mapped pages beats fresh ones
+            buf = scratch[shape]
+            buf.fill(0.0)
+        else:
+            scratch.clear()
+            buf = scratch.setdefault(shape, np.zeros(shape, dtype=np.float32))
         layers = _Layers(buf, None if seg is None else self.config["seg_threshold"])
         first = np.searchsorted(cat["sample_index"], cat["sample_index"])  # each image's 1st row
         for stamps, origins, sel, hit in groups:
