@@ -189,3 +189,19 @@ def test_read_noise_leaves_the_shot_noise_alone_and_scales_with_sigma():
     np.testing.assert_allclose(three - shot.astype(np.float64), 3.0 * read, atol=1e-4)
     assert read.std() == pytest.approx(1.0, abs=0.05)
     assert abs(np.corrcoef(read.ravel(), (shot - x).ravel())[0, 1]) < 0.05
+
+
+def test_floors_beyond_the_table_budget_are_drawn_per_pixel(monkeypatch):
+    """Distinct floors whose tables would not fit the budget go per pixel: same law, no table."""
+    monkeypatch.setattr(poisson, "TABLE_ENTRIES", 400)  # room for the two smallest floors only
+    floors = np.array([3.0, 40.0, 900.0, 5000.0])
+    assert poisson._table_limit(floors) == 40.0
+    lam = np.repeat(floors, 20_000).reshape(4, 20_000)
+    counts = shot_noise(lam, 1.0, np.random.default_rng(17))
+    for row, mean in zip(counts, floors, strict=True):
+        assert _chi2_pvalue(row, mean) > 1e-3
+
+
+def test_read_noise_needs_its_generator():
+    with pytest.raises(ValueError, match="read_rng"):
+        shot_noise(np.ones((2, 3)), 1.0, np.random.default_rng(0), sigma=1.0)

@@ -5,11 +5,12 @@ pixel of mean λ ≥ b is drawn exactly as ``Poisson(b) + Poisson(λ − b)`` wi
 independent. :func:`shot_noise` takes b as each image's smallest mean (its floor) and draws
 
 1. the floor part of every pixel by inverse CDF from a guide table per distinct floor
-   (:class:`Tables`): 32 random bits per pixel pick one of M cells (M a power of two); a cell
-   that no CDF step crosses holds its value k / gain (one lookup, written straight into the
-   output); the others (about 0.5 % of the draws for a sky of 400 e⁻) draw 21 more bits and find
-   their entry by bisection between the cell's guide bounds, in integers (a 53-bit u · 2^53
-   against ⌈2^53 · CDF⌉);
+   (:class:`Tables`; floors above ``TABLE_MAX``, or whose tables would exceed ``TABLE_ENTRIES``
+   together, are taken as 0 and their images drawn per pixel): 32 random bits per pixel pick
+   one of M cells (M a power of two); a cell that no CDF step crosses holds its value k / gain
+   (one lookup, written straight into the output); the others (about 0.5 % of the draws for a
+   sky of 400 e⁻) draw 21 more bits and find their entry by bisection between the cell's guide
+   bounds, in integers (a 53-bit u · 2^53 against ⌈2^53 · CDF⌉);
 2. the remainder s = λ − b, non-zero only where sources are, per pixel with ``rng.poisson`` where
    s ≥ ``FAINT``; the fainter pixels (PSF wings, FFT round-off) together as one unit-rate Poisson
    process on the line where they lie end to end (interval i of length s_i; exponential spacings):
@@ -44,6 +45,7 @@ TABLE_MAX = 1e6      # larger floors (wider tables) are left to the per-pixel pa
 TABLE_SIGMAS, TABLE_PAD = 7.0, 10.0   # the table spans mean ± (7 √mean + 10)
 CELLS_PER_ENTRY = 64  # guide cells per CDF entry (at most MAX_CELLS, and one per 16 pixels)
 MAX_CELLS = 1 << 20
+TABLE_ENTRIES = 1 << 21  # CDF entries of all tables together (distinct floors × widest table)
 FAINT = 0.5          # remainders below this (in counts) go to the Poisson process
 BLOCK_PIXELS = 1 << 17
 _BITS = 53
@@ -64,6 +66,8 @@ def shot_noise(x: np.ndarray, gain: float, rng: np.random.Generator, sigma: floa
     ValueError
         If ``x`` holds NaN, or a mean (× gain) beyond what ``rng.poisson`` accepts.
     """
+    if sigma > 0 and read_rng is None:
+        raise ValueError("read_rng: got None; expected a Generator for read noise of sigma > 0")
     if x.size == 0:
         return np.empty(x.shape, dtype=x.dtype)
     flat = x.reshape(x.shape[0], -1) if x.ndim >= 2 else x.reshape(1, -1)
@@ -74,8 +78,8 @@ def shot_noise(x: np.ndarray, gain: float, rng: np.random.Generator, sigma: floa
         raise ValueError("x: got NaN; expected Poisson means >= 0 (NaN is not a mean)")
     floor = np.maximum(floor, 0)
     base = floor.astype(np.float64) * gain
-    big = ~(base <= TABLE_MAX)
-    floor[big], base[big] = 0, 0.0               # beyond the table: every pixel per pixel
+    big = ~(base <= _table_limit(base))
+    floor[big], base[big] = 0, 0.0               # beyond the tables: every pixel per pixel
     tables = Tables(base, min(MAX_CELLS, max(16, flat.size // 16)), gain, x.dtype)
     per = max(1, BLOCK_PIXELS // p)
     for s in range(0, b, per):                   # blocks of images: temporaries stay in cache
@@ -91,6 +95,16 @@ def shot_noise(x: np.ndarray, gain: float, rng: np.random.Generator, sigma: floa
         if sigma > 0:
             block += normal(block.size, sigma, read_rng, block.dtype)
     return out.reshape(x.shape)
+
+
+def _table_limit(base: np.ndarray) -> float:
+    """The largest floor given a table: at most TABLE_MAX, and the tables of the distinct floors up
+    to it (padded to the widest) hold at most TABLE_ENTRIES CDF entries; larger floors are drawn
+    per pixel."""
+    means = np.unique(base[base <= TABLE_MAX])
+    widths = 2.0 * np.ceil(TABLE_SIGMAS * np.sqrt(means) + TABLE_PAD) + 3.0
+    fits = np.arange(1, means.size + 1) * widths <= TABLE_ENTRIES   # a prefix: both grow
+    return float(means[fits][-1]) if fits.any() else -1.0
 
 
 def normal(size: int, sigma: float, rng: np.random.Generator, dtype: type) -> np.ndarray:
