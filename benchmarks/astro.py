@@ -42,14 +42,14 @@ CASES["spiral64"] = {"simulator": "astro.spiral", "config": {"height": 64, "widt
                                "winding": U(2.0, 5.0), "arm_width": U(0.8, 2.0),
                                "inclination": U(0.0, 1.0), "angle": U(0.0, 3.14)}}
 CASES["sky128_clean"] = {k: v for k, v in CASES["sky128"].items() if k != "obs_noise"}
-CASES["sky128_split"] = {**CASES["sky128"], "obs_noise": {"image": {
-    **CASES["sky128"]["obs_noise"]["image"], "sampler": "split"}}}
+CASES["sky128_numpy"] = {**CASES["sky128"], "obs_noise": {"image": {
+    **CASES["sky128"]["obs_noise"]["image"], "sampler": "numpy"}}}
 LABEL = {"sersic64": "64×64 Sérsic (n 0.5–6, r_half 1–8 px, sheared), pixel-integrated",
          "moffat64": "64×64 Moffat star (FWHM 1.5–6 px), pixel-integrated",
          "sky128": "128×128 sky: 3 stars + 2 galaxies, Moffat PSF, sky, exact Poisson + read noise",
          "spiral64": "64×64 spiral (2–3 arms, winding 2–5, inclined, rotated)",
          "sky128_clean": "the same sky scenes without observation noise",
-         "sky128_split": "the same sky scenes, exact Poisson by the split sampler (sampler: split)"}
+         "sky128_numpy": "the same sky scenes, exact Poisson by rng.poisson (sampler: numpy)"}
 
 
 

@@ -165,8 +165,9 @@ def test_sky_keeps_the_contract_in_other_configurations():
     check_simulator(Sky, {**SMALL, "counts": "poisson", "segmentation": True, "psf": "gaussian"})
 
 
-def test_the_split_sampler_runs_from_a_spec_with_the_same_law():
-    noise = {"kind": "poisson_gaussian", "gain": 2.0, "sigma": 0.0, "sampler": "split"}
+@pytest.mark.parametrize("sampler", ["table", "numpy"])
+def test_both_samplers_run_from_a_spec_with_the_same_law(sampler):
+    noise = {"kind": "poisson_gaussian", "gain": 2.0, "sigma": 0.0, "sampler": sampler}
     spec = _spec(16, {"height": 64, "width": 64}, {"n_stars": 0, "n_galaxies": 0, "sky": 300.0},
                  noise)
     spec["output"] = {"store_clean": True}
@@ -176,5 +177,23 @@ def test_the_split_sampler_runs_from_a_spec_with_the_same_law():
     noisy = a.outputs["image"].astype(np.float64)
     assert noisy.mean() == pytest.approx(300.0, abs=0.05)
     assert noisy.var() / noisy.mean() == pytest.approx(1 / 2.0, rel=0.03)
-    with pytest.raises(SpecError, match=r"sampler"):
-        deepbench.simulate(_spec(1, {}, {}, {**noise, "sampler": "fast"}))
+    for bad in ("fast", "split"):                  # split was the table sampler's predecessor
+        with pytest.raises(SpecError, match=r"sampler"):
+            deepbench.simulate(_spec(1, {}, {}, {**noise, "sampler": bad}))
+
+
+def test_scene_pixels_carry_exact_shot_noise_around_their_clean_value():
+    """Scenes with stars and galaxies: (noisy − clean)·gain over all pixels has mean 0 and
+    variance equal to the summed means, in bright and faint pixels alike."""
+    gain = 2.0
+    spec = _spec(200, SMALL, {"n_stars": 3, "n_galaxies": 2, "sky": 20.0},
+                 {"kind": "poisson", "gain": gain})
+    spec["output"] = {"store_clean": True}
+    batch = deepbench.simulate(spec)
+    lam = batch.clean["image"].astype(np.float64) * gain
+    dev = batch.outputs["image"].astype(np.float64) * gain - lam
+    for sel in (lam < 20 * gain + 0.5, (lam >= 20 * gain + 0.5) & (lam < 20 * gain + 50),
+                lam >= 20 * gain + 50):
+        assert sel.sum() > 2000
+        assert abs(dev[sel].sum()) < 5 * np.sqrt(lam[sel].sum())
+        assert (dev[sel] ** 2).sum() / lam[sel].sum() == pytest.approx(1.0, abs=0.05)

@@ -80,6 +80,7 @@ class Lensing(ImageSimulator):
     """A Sérsic source lensed by an SIE + external shear; exact labels, magnification truth."""
 
     name = "scenes.lens"
+    version = 2  # 2: the default Poisson sampler is table (core/poisson.py)
     summary = ("strong lens: SIE + external shear lensing a Sérsic source, adaptive ray shooting, "
                "optional lens light, PSF, sky")
     params = (

@@ -195,11 +195,11 @@ def _cusp(img: np.ndarray, p: Profile, x0: np.ndarray, y0: np.ndarray, abc: Form
     cells[iny[:, :, None, :] & inx[:, None, :, :] & (lev < levels)[:, None, None, :]] = 0.0
     sel_x = np.stack([~px, px], axis=2).astype(np.float64)                 # (L, 4, 2, n)
     sel_y = np.stack([~py, py], axis=2).astype(np.float64)
-    pix = np.zeros((2, 2, n))  # sums in a fixed order: never depends on the block's size or depth
-    for lev in range(nlev):
-        for i in range(4):
-            for j in range(4):
-                pix += cells[lev, i, j] * (sel_y[lev, i][:, None] * sel_x[lev, j][None, :])
+    terms = cells[:, :, :, None, None, :] * (sel_y[:, :, None, :, None, :]
+                                            * sel_x[:, None, :, None, :, :])   # (L, 4, 4, 2, 2, n)
+    # summed one (level, i, j) after another from 0 (a reduction over the outer axis runs in that
+    # order): never depends on the block's size or depth
+    pix = np.add.reduce(terms.reshape(-1, 2, 2, n), axis=0, initial=0.0)
     kx, ky = _corner(x0), _corner(y0)
     rows = (ky - 1)[:, None, None] + np.arange(2)[None, :, None]
     cols = (kx - 1)[:, None, None] + np.arange(2)[None, None, :]

@@ -41,13 +41,16 @@ from deepbench.errors import Problem, SpecError
 STAR, GALAXY = 0, 1
 PSF_BETA = 3.5  # the Moffat index passed along when the PSF is Gaussian (unused there)
 BLOCK = 64  # images drawn together
+STAMP_BLOCK = 64  # stamps filtered together by the renderer (its default, 16, suits 64 x 64)
 
 
 class Sky(ImageSimulator):
     """Stars and galaxies through a PSF on a sky background; per-object catalogue."""
 
     name = "scenes.sky"
-    version = 2  # 2: PSF parameters are labels (were config.psf_fwhm, psf_beta); config.positions
+    version = 3  # 2: PSF parameters are labels (were config.psf_fwhm, psf_beta); config.positions
+    # 3: galaxy stamps clipped at 0 after the PSF FFT; float32 sum of stamps; default Poisson
+    # sampler table
     summary = "sky image: stars and Sérsic galaxies, PSF, sky background, catalogue (+ segmentation)"
     params = (
         Param("n_stars", 3, "", "number of stars (the Poisson mean with config.counts: poisson)",
@@ -174,15 +177,16 @@ class Sky(ImageSimulator):
         seg = np.zeros((b, h, w), dtype=np.int32) if self.config["segmentation"] else None
         cat["flux_in_image"] = np.zeros(cat["x"].size)
         bounds = np.searchsorted(cat["sample_index"], np.arange(0, b + BLOCK, BLOCK))
+        sky = params["sky"].astype(np.float32)
+        scratch: dict[tuple[int, ...], np.ndarray] = {}   # padded canvases, reused across blocks
         for k, start in enumerate(range(0, b, BLOCK)):   # blocks of images bound the memory
             stop = min(start + BLOCK, b)
             rows = slice(bounds[k], bounds[k + 1])
             part = {key: v[rows] for key, v in cat.items()}
             part["sample_index"] = part["sample_index"] - start
-            self._draw_block(part, canvas[start:stop],
-                             None if seg is None else seg[start:stop])
+            self._draw_block(part, canvas[start:stop], sky[start:stop],
+                             None if seg is None else seg[start:stop], scratch)
             cat["flux_in_image"][rows] = part["flux_in_image"]
-        canvas += params["sky"].astype(np.float32)[:, None, None]
         cat["bbox"] = self._bbox(cat)
         del cat["psf_fwhm"], cat["psf_beta"]
         outputs = {"image": canvas}
@@ -190,23 +194,32 @@ class Sky(ImageSimulator):
             outputs["segmentation"] = seg
         return SimResult(outputs, {}, cat)
 
-    def _draw_block(self, cat: dict[str, np.ndarray], canvas: np.ndarray,
-                    seg: np.ndarray | None) -> None:
-        """Draw the objects ``cat`` (sample_index relative to the block) onto ``canvas``."""
+    def _draw_block(self, cat: dict[str, np.ndarray], canvas: np.ndarray, sky: np.ndarray,
+                    seg: np.ndarray | None, scratch: dict[tuple[int, ...], np.ndarray]) -> None:
+        """Draw the objects ``cat`` (sample_index relative to the block) and the sky onto
+        ``canvas``: stamps are added, layer by layer, into a canvas padded by the largest overhang
+        (so no stamp is clipped), whose inside then becomes the image."""
         b, h, w = canvas.shape
-        flat, values, obj = [], [], []
-        for stamps, origins, sel in self._stamps(cat):
-            f, v, in_image = _placement(stamps, origins, cat["sample_index"][sel], self.shape)
-            flat.append(f)
-            values.append(v)
-            if seg is not None:
-                obj.append(np.repeat(sel, stamps.shape[1] * stamps.shape[2]))
-            cat["flux_in_image"][sel] = in_image
-        flat_all, values_all = np.concatenate(flat), np.concatenate(values)
-        canvas[...] = np.bincount(flat_all, weights=values_all, minlength=b * h * w).reshape(
-            b, h, w)
+        groups = [(st, o, sel, _intersects(o, st.shape[1], self.shape))
+                  for st, o, sel in self._stamps(cat)]
+        pad = max([_overhang(o[hit], st.shape[1], self.shape) for st, o, _, hit in groups] + [0])
+        shape = (b, h + 2 * pad, w + 2 * pad)
+        if shape in scratch:                     # zeroing mapped pages beats fresh ones
+            buf = scratch[shape]
+            buf.fill(0.0)
+        else:
+            scratch.clear()
+            buf = scratch.setdefault(shape, np.zeros(shape, dtype=np.float32))
+        layers = _Layers(buf, None if seg is None else self.config["seg_threshold"])
+        first = np.searchsorted(cat["sample_index"], cat["sample_index"])  # each image's 1st row
+        for stamps, origins, sel, hit in groups:
+            cat["flux_in_image"][sel] = _in_image(stamps, origins, self.shape)
+            if not hit.all():
+                stamps, origins, sel = stamps[hit], origins[hit], sel[hit]
+            layers.add(stamps, origins + pad, cat["sample_index"][sel], sel - first[sel] + 1)
+        np.add(buf[:, pad:pad + h, pad:pad + w], sky[:, None, None], out=canvas)
         if seg is not None:
-            seg[...] = self._segment(flat_all, values_all, np.concatenate(obj), cat, b)
+            seg[...] = layers.ids[:, pad:pad + h, pad:pad + w]
 
     def _draw_objects(self, params: Mapping[str, np.ndarray], rng: np.random.Generator
                       ) -> dict[str, np.ndarray]:
@@ -262,17 +275,20 @@ class Sky(ImageSimulator):
             prof = Profile(cfg["psf"], {"fwhm": cat["psf_fwhm"][star],
                                         "beta": cat["psf_beta"][star]})
             zero = np.zeros(star.size)
-            img = render(prof, local_x[star], local_y[star], zero, zero, (s, s))
+            img = render(prof, local_x[star], local_y[star], zero, zero, (s, s), block=STAMP_BLOCK)
             img *= cat["flux"][star].astype(np.float32)[:, None, None]
             out.append((img, origin[star].astype(np.int64), star))
         halves = kernel_half(cat["psf_fwhm"][gal], max(self.shape))
         for half in np.unique(halves):        # one FFT size per kernel size, never per batch
             g = gal[halves == half]
             prof = Profile("sersic", {"n": cat["sersic_index"][g], "r_half": cat["r_half"][g]})
-            img = render(prof, local_x[g], local_y[g], cat["g1"][g], cat["g2"][g], (s, s))
-            kern = psf_kernels(cfg["psf"], cat["psf_fwhm"][g], cat["psf_beta"][g],
-                               max(self.shape))
-            img = convolve_each(img, kern)
+            img = render(prof, local_x[g], local_y[g], cat["g1"][g], cat["g2"][g], (s, s),
+                         block=STAMP_BLOCK)
+            psf, which = np.unique(np.stack([cat["psf_fwhm"][g], cat["psf_beta"][g]], axis=1),
+                                   axis=0, return_inverse=True)   # each distinct PSF once
+            kern = psf_kernels(cfg["psf"], psf[:, 0], psf[:, 1], max(self.shape))
+            img = convolve_each(img, kern, which.reshape(-1))
+            np.maximum(img, 0.0, out=img)     # FFT round-off (~1e-7 of the flux) below zero
             img *= cat["flux"][g].astype(np.float32)[:, None, None]
             out.append((img, (origin[g] - half).astype(np.int64), g))
         if not out:
@@ -290,20 +306,6 @@ class Sky(ImageSimulator):
         return np.stack([np.clip(cat["x"] - half, -0.5, w - 0.5), np.clip(cat["y"] - half, -0.5, h - 0.5),
                          np.clip(cat["x"] + half, -0.5, w - 0.5), np.clip(cat["y"] + half, -0.5, h - 0.5)],
                         axis=1)
-
-    def _segment(self, flat: np.ndarray, values: np.ndarray, obj: np.ndarray,
-                 cat: dict[str, np.ndarray], b: int) -> np.ndarray:
-        h, w = self.shape
-        keep = values > self.config["seg_threshold"]
-        flat, values, obj = flat[keep], values[keep], obj[keep]
-        order = np.lexsort((values, flat))             # by pixel, then by contribution
-        last = np.r_[flat[order][1:] != flat[order][:-1], True] if order.size else order
-        winner = order[last]
-        sample = cat["sample_index"]
-        first = np.searchsorted(sample, sample)        # the image's first catalogue row
-        seg = np.zeros(b * h * w, dtype=np.int32)
-        seg[flat[winner]] = obj[winner] - first[obj[winner]] + 1
-        return seg.reshape(b, h, w)
 
 
 def kernel_half(fwhm: np.ndarray, longest: int) -> np.ndarray:
@@ -329,48 +331,89 @@ def psf_kernels(kind: str, fwhm: np.ndarray, beta: np.ndarray, longest: int) -> 
     return (kern / total[:, None, None]).astype(np.float32)
 
 
-def convolve_each(images: np.ndarray, kernels: np.ndarray) -> np.ndarray:
-    """Full linear convolution of each image (N, S, S) with its own kernel (N, K, K), by real
-    FFTs: float32 (N, S + K − 1, S + K − 1)."""
+def convolve_each(images: np.ndarray, kernels: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Full linear convolution of each image i (N, S, S) with kernel ``which[i]`` of ``kernels``
+    (U, K, K), by real FFTs (each kernel transformed once): float32 (N, S + K − 1, S + K − 1)."""
     from scipy import fft
 
     s, k = images.shape[-1], kernels.shape[-1]
     t = s + k - 1
     n = fft.next_fast_len(t, real=True)
     spec = fft.rfft2(images, s=(n, n), workers=1)
-    spec *= fft.rfft2(kernels, s=(n, n), workers=1)
+    kspec = fft.rfft2(kernels, s=(n, n), workers=1)
+    spec *= kspec[0] if len(kernels) == 1 else kspec[which]
     return fft.irfft2(spec, s=(n, n), workers=1)[:, :t, :t].astype(np.float32)
 
 
 def convolve(images: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Full linear convolution of each image (N, S, S) with ``kernel`` (K, K), by real FFTs:
     float32 (N, S + K − 1, S + K − 1)."""
-    from scipy import fft
-
-    s, k = images.shape[-1], kernel.shape[-1]
-    t = s + k - 1
-    n = fft.next_fast_len(t, real=True)
-    spec = fft.rfft2(images, s=(n, n), workers=1)
-    spec *= fft.rfft2(kernel, s=(n, n), workers=1)
-    return fft.irfft2(spec, s=(n, n), workers=1)[:, :t, :t].astype(np.float32)
+    return convolve_each(images, kernel[None], np.zeros(len(images), dtype=np.int64))
 
 
-def _placement(stamps: np.ndarray, origins: np.ndarray, sample: np.ndarray,
-               shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Flat canvas index and value of every stamp pixel (pixels outside the image are routed to
-    index 0 with value 0), and each object's flux inside the image (float64)."""
+def _intersects(origins: np.ndarray, t: int, shape: tuple[int, int]) -> np.ndarray:
+    """Whether each t × t stamp at ``origins`` (R, 2) (x, y) overlaps the image (bool (R,))."""
     h, w = shape
-    r, t, _ = stamps.shape
+    return ((origins[:, 0] > -t) & (origins[:, 0] < w) & (origins[:, 1] > -t)
+            & (origins[:, 1] < h))
+
+
+def _overhang(origins: np.ndarray, t: int, shape: tuple[int, int]) -> int:
+    """How far (px) the t × t stamps at ``origins`` reach beyond the image on any side."""
+    if not origins.size:
+        return 0
+    h, w = shape
+    return int(max(0, -origins.min(), origins[:, 0].max() + t - w, origins[:, 1].max() + t - h))
+
+
+def _in_image(stamps: np.ndarray, origins: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Each stamp's flux inside the image (float64 (R,)): its sum over the pixels inside."""
+    h, w = shape
+    t = stamps.shape[1]
     rows = origins[:, 1, None] + np.arange(t)[None, :]
     cols = origins[:, 0, None] + np.arange(t)[None, :]
     inside = ((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :]
-    flat = (sample[:, None, None] * (h * w) + rows[:, :, None] * w + cols[:, None, :])
     values = np.where(inside, stamps, np.float32(0.0))
-    flat = np.where(inside, flat, 0)
-    in_image = values.reshape(r, t * t).sum(axis=1, dtype=np.float64)
-    return flat.ravel(), values.ravel(), in_image
+    return values.reshape(len(stamps), t * t).sum(axis=1, dtype=np.float64)
 
 
+class _Layers:
+    """Adds stamps into a padded canvas (B, H', W'), one layer at a time: a layer holds at most one
+    stamp per image, so its windows never overlap and a fancy-indexed ``+=`` adds them all. With
+    a ``threshold`` it also keeps, per pixel, the largest contribution above it and its id (ties
+    go to the later stamp)."""
+
+    def __init__(self, buf: np.ndarray, threshold: float | None):
+        self.buf = buf
+        self.threshold = threshold
+        if threshold is not None:
+            self.best = np.zeros_like(buf)
+            self.ids = np.zeros(buf.shape, dtype=np.int32)
+
+    def add(self, stamps: np.ndarray, origins: np.ndarray, sample: np.ndarray,
+            ids: np.ndarray) -> None:
+        """Add ``stamps`` (float32 (R, T, T)) at ``origins`` (R, 2) (x, y, in the padded canvas) of
+        images ``sample`` (R,), sorted by image; ``ids`` (R,) label them in the segmentation."""
+        if not stamps.size:
+            return
+        t = stamps.shape[1]
+        rank = np.arange(sample.size) - np.searchsorted(sample, sample)   # slot within its image
+        order = np.argsort(rank, kind="stable")
+        bounds = np.searchsorted(rank[order], np.arange(rank.max() + 2))
+        views = [np.lib.stride_tricks.sliding_window_view(a, (t, t), axis=(1, 2),
+                                                          writeable=True)
+                 for a in ((self.buf,) if self.threshold is None
+                           else (self.buf, self.best, self.ids))]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            k = order[lo:hi]
+            at = (sample[k], origins[k, 1], origins[k, 0])
+            part = stamps[k]
+            views[0][at] += part
+            if self.threshold is not None:
+                best, owner = views[1][at], views[2][at]
+                claim = (part > self.threshold) & (part >= best)
+                views[1][at] = np.where(claim, part, best)
+                views[2][at] = np.where(claim, ids[k][:, None, None], owner)
 
 
 def _position_problems(config: Mapping[str, Any], path: str) -> list[Problem]:

@@ -5,11 +5,13 @@
   (counts = value × gain are Poisson-sampled, then divided by the gain), or ``poisson_gaussian``
   (their sum). Draws do not depend on the noise level, so clean/noisy pairs are exact.
 
-Both Poisson kinds take ``sampler``: ``numpy`` (default: ``rng.poisson`` on every value) or
-``split`` (:func:`deepbench.core.poisson.poisson_split`: each image's smallest mean is drawn from a
-per-image inverse-CDF table and the rest per pixel; Poisson(b) + Poisson(λ − b) is exactly
-Poisson(λ), so both are exact, with different random streams). ``split`` treats the first axis as
-images and is the faster one on images with a background (sky).
+Both Poisson kinds take ``sampler``: ``table`` (default; :func:`deepbench.core.poisson.shot_noise`:
+each image's smallest mean, its floor, is drawn from an inverse-CDF table and the rest per pixel or,
+where faint, as one Poisson process; Poisson(b) + Poisson(λ − b) is exactly Poisson(λ)) or ``numpy``
+(``rng.poisson`` on every value). Both are exact, with different random streams; ``table`` treats
+the first axis as images and is the faster one on images with a background (sky). With ``table``,
+``poisson_gaussian`` draws its read noise by Box–Muller from a child stream
+(:func:`deepbench.core.poisson.normal`), so its shot noise equals the ``poisson`` kind's.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deepbench.core.numbers import MAX_POISSON, Real
 from deepbench.core.params import Param
-from deepbench.core.poisson import poisson_split
+from deepbench.core.poisson import shot_noise
 from deepbench.errors import SpecError
 
 OnInvalid = Literal["resample", "clip", "error"]
-Sampler = Literal["numpy", "split"]
+Sampler = Literal["table", "numpy"]
 MAX_RESAMPLE = 1000
 
 
@@ -89,16 +91,16 @@ class Poisson(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     kind: Literal["poisson"]
     gain: Annotated[Real, Field(gt=0, le=MAX_POISSON)]
-    sampler: Sampler = "numpy"
+    sampler: Sampler = "table"
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.sampler == "table":
+            if x.dtype in (np.float32, np.float64):
+                return shot_noise(x, self.gain, rng)
+            return shot_noise(x.astype(np.float64), self.gain, rng).astype(x.dtype)
         lam = np.maximum(x, 0, dtype=np.float64)
         lam *= self.gain
-        if self.sampler == "split" and lam.ndim >= 2:
-            counts = poisson_split(lam, rng)
-        else:
-            counts = rng.poisson(lam)
-        return (counts / self.gain).astype(x.dtype)
+        return (rng.poisson(lam) / self.gain).astype(x.dtype)
 
 
 class PoissonGaussian(BaseModel):
@@ -108,9 +110,13 @@ class PoissonGaussian(BaseModel):
     kind: Literal["poisson_gaussian"]
     gain: Annotated[Real, Field(gt=0, le=MAX_POISSON)]
     sigma: Annotated[Real, Field(ge=0)]
-    sampler: Sampler = "numpy"
+    sampler: Sampler = "table"
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.sampler == "table" and x.dtype in (np.float32, np.float64):
+            # the read noise from a child stream (Box–Muller), added block by block: the shot
+            # noise equals the poisson kind's, whatever sigma
+            return shot_noise(x, self.gain, rng, self.sigma, rng.spawn(1)[0])
         shot = Poisson(kind="poisson", gain=self.gain, sampler=self.sampler).apply(x, rng)
         return Gaussian(kind="gaussian", sigma=self.sigma).apply(shot, rng)
 
