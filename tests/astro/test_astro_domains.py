@@ -312,3 +312,18 @@ def test_any_galaxy_gives_finite_non_negative_maps_that_add_up(case):
     assert out["truth/stars_in_image"][0] <= lum * (1 + 1e-4)
     m_gas = lum * case["gas_fraction"] / (1 - case["gas_fraction"])
     assert out["truth/gas_in_image"][0] <= m_gas * (1 + 1e-4) + 1e-30
+
+
+def test_each_map_is_the_same_whatever_other_domains_are_rendered_with_it():
+    rng = np.random.default_rng(7)
+    n = 6
+    p = {k: np.full(n, v) for k, v in DEFAULTS.items()}
+    p.update(inclination=rng.uniform(0, 1.5, n), angle=rng.uniform(0, 3, n),
+             cx=rng.uniform(-3, 3, n), cy=rng.uniform(-3, 3, n),
+             bulge_fraction=rng.uniform(0, 0.6, n), disc_scale=rng.uniform(0.3, 4, n),
+             concentration=rng.uniform(3, 40, n))
+    cfg = {"height": 24, "width": 20}
+    every = GalaxyDomains({**cfg, "domains": ALL}).simulate(p, rng).outputs
+    for d in ALL:
+        alone = GalaxyDomains({**cfg, "domains": [d]}).simulate(p, rng).outputs[d]
+        np.testing.assert_array_equal(alone, every[d], err_msg=d)
