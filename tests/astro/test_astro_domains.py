@@ -149,28 +149,30 @@ def test_map_sums_equal_analytic_enclosed_mass_and_luminosity(case):
     assert out["truth/dm_in_image"][0] == pytest.approx(dm, rel=1e-3)
 
 
-def hi_face_on(p, scale_pc, r_pc):
-    """Face-on Σ_HI (M_sun/pc²) at radius r from the model's definitions, in cgs."""
+def hi_face_on(p, scale_pc, r_pc, n=4.0):
+    """Face-on Σ_HI (M_sun/pc²) at radius r from the model's definitions, in cgs (bulge index n)."""
     rd = p["disc_scale"] * 1e3
     m_b = p["stellar_mass"] * p["bulge_fraction"]
     m_gas = p["stellar_mass"] * p["gas_fraction"] / (1 - p["gas_fraction"])
     gas = m_gas / (2 * math.pi * (2 * rd) ** 2) * math.exp(-r_pc / (2 * rd))
-    b = special.gammaincinv(8.0, 0.5)
+    b = special.gammaincinv(2 * n, 0.5)
     re = 0.2 * rd
-    bulge = m_b * b**8 / (2 * math.pi * 4 * re**2 * math.gamma(8)) * math.exp(
-        -b * (r_pc / re) ** 0.25)
+    bulge = m_b * b ** (2 * n) / (2 * math.pi * n * re**2 * math.gamma(2 * n)) * math.exp(
+        -b * (r_pc / re) ** (1 / n))
     stars = (p["stellar_mass"] - m_b) / (2 * math.pi * rd**2) * math.exp(-r_pc / rd) + bulge
     ratio = float(molecular_ratio(np.array([gas]), np.array([stars]),
                                   np.array([p["disc_thickness"] * rd]), 8.0)[0])
     return gas / (1 + ratio)
 
 
-def test_hi_map_sum_equals_the_radial_integral_and_hi_plus_h2_is_gas():
+@pytest.mark.parametrize("n", [4.0, 2.5])
+def test_hi_map_sum_equals_the_radial_integral_and_hi_plus_h2_is_gas(n):
     case = dict(inclination=0.9, angle=0.3, cx=0.3, cy=0.1)
-    cfg = {"domains": ALL, "pixel_scale": 2.0, "height": 128, "width": 128}
+    cfg = {"domains": ALL, "pixel_scale": 2.0, "height": 128, "width": 128,
+           "bulge_sersic_index": n}
     out = run(cfg, **case)
     p = {**DEFAULTS, **case}
-    total = integrate.quad(lambda r: 2 * math.pi * r * hi_face_on(p, 2000, r), 0, np.inf,
+    total = integrate.quad(lambda r: 2 * math.pi * r * hi_face_on(p, 2000, r, n), 0, np.inf,
                            epsrel=1e-10, limit=400, points=None)[0]
     assert out["hi"][0].sum(dtype=np.float64) * 2000.0**2 == pytest.approx(total, rel=1e-3)
     assert out["truth/hi_in_image"][0] == pytest.approx(total, rel=1e-3)

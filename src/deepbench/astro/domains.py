@@ -195,14 +195,18 @@ class _GalaxyFields:
     """The requested maps of a batch of galaxies as one :class:`~deepbench.astro.multirender.FieldSet`:
     ``names`` (in order) among stars, gas, hi, h2, dm; ``arrays`` their float64 (B,) parameters."""
 
-    def __init__(self, names: tuple[str, ...], arrays: Mapping[str, np.ndarray]):
+    def __init__(self, names: tuple[str, ...], arrays: Mapping[str, np.ndarray],
+                 bulge_index: float):
         self.names = names
         self.count = len(names)
         self.arrays = dict(arrays)
+        self.quartic = bulge_index == 4.0
 
     def view(self, sel: slice | np.ndarray, scale: float, batch_last: bool) -> _GalaxyView:
-        return _GalaxyView(self.names, {k: v[sel] for k, v in self.arrays.items()}, scale,
+        view = _GalaxyView(self.names, {k: v[sel] for k, v in self.arrays.items()}, scale,
                            batch_last)
+        view.quartic = self.quartic
+        return view
 
 
 class _GalaxyView:
@@ -221,13 +225,16 @@ class _GalaxyView:
         shape = (-1,) if batch_last else (-1, 1, 1)
         log_scale = math.log(scale)
         with np.errstate(divide="ignore"):   # a zero mass is a zero map: ln 0 = −inf
-            v = {"aq": a["form_a"] / a["q"], "bq": 2.0 * a["form_b"] / a["q"],
-                 "cq": a["form_c"] / a["q"], "neg_inv_rd": -1.0 / a["rd"],
+            root_c = np.sqrt(a["form_c"] / a["q"])
+            v = {"y_scale": root_c, "x_shift": root_c * a["form_b"] / a["form_c"],
+                 "x_scale": 1.0 / np.sqrt(a["form_c"] * a["q"]), "neg_inv_rd": -1.0 / a["rd"],
                  "neg_inv_rg": -1.0 / a["rg"],
                  "log_disc": np.log(a["disc_light0"] / a["q"]) + log_scale,
                  "log_gas": np.log(a["gas0"] / a["q"]) + log_scale,
                  "mlq": a["mass_to_light"] * a["q"] / scale, "q": a["q"] / scale,
                  "bulge_p": a["bulge_p"], "bulge_k": a["bulge_k"], "neg_bulge_b": -a["bulge_b"],
+                 "inv_n": 2.0 * a["bulge_p"], "inv_re": np.exp(a["bulge_k"] / (2.0 * a["bulge_p"])),
+                 "exp_k": np.exp(a["bulge_k"]),
                  "log_bulge_mass": np.log(a["bulge_mass0"]),
                  "log_bulge_light": np.log(a["bulge_light0"]) + log_scale,
                  "disp": a["dispersion"] / np.sqrt(2.0 * math.pi * G_PC * a["h_star"]),
@@ -236,7 +243,7 @@ class _GalaxyView:
 
     def select(self, fields: np.ndarray) -> _GalaxyView:
         new = object.__new__(_GalaxyView)
-        new.names, new.a = self.names, self.a
+        new.names, new.a, new.quartic = self.names, self.a, self.quartic
         new.slot = {self.names[i]: j for j, i in enumerate(fields)}
         return new
 
@@ -245,10 +252,10 @@ class _GalaxyView:
         molecular = "hi" in slot or "h2" in slot
         with np.errstate(divide="ignore"):   # ln 0 at a node on the centre: the limit follows
             if molecular or "stars" in slot or "gas" in slot:
-                r2 = dy * (a["bq"] * dx)
-                r2 += (a["aq"] * dx) * dx
-                r2 += (a["cq"] * dy) * dy                        # r'² = m², px²
-                log_m2 = np.log(r2) if molecular else None
+                # r'² = (A dx² + 2B dx dy + C dy²)/q = (C/q)(dy + (B/C) dx)² + dx²/(Cq) (AC − B² = 1)
+                r2 = (a["y_scale"] * dy) + (a["x_shift"] * dx)
+                r2 *= r2
+                r2 += np.square(a["x_scale"] * dx)                 # m², px²
                 m = np.sqrt(r2, out=r2)
                 if molecular or "stars" in slot:                 # disc light, projected
                     disc = out[slot["stars"]] if "stars" in slot else np.empty_like(m)
@@ -261,7 +268,7 @@ class _GalaxyView:
                     gas += a["log_gas"]
                     np.exp(gas, out=gas)
                 if molecular:
-                    _molecular(a, log_m2, disc, gas, out, slot)
+                    _molecular(a, m, disc, gas, out, slot, self.quartic)
             if "stars" in slot or "dm" in slot:
                 r2 = dy * dy + dx * dx
                 log_r2 = np.log(r2, out=r2)
@@ -279,12 +286,17 @@ class _GalaxyView:
                     f *= a["dm_amp"]
 
 
-def _molecular(a: Mapping[str, np.ndarray], log_m2: np.ndarray, disc: np.ndarray,
-               gas: np.ndarray, out: np.ndarray, slot: Mapping[str, int]) -> None:
-    """HI and H2 from the projected disc light and gas (``out``'s hi and h2 slots)."""
-    stars = log_m2 * a["bulge_p"]                                # bulge at m, face-on mass
-    stars += a["bulge_k"]
-    np.exp(stars, out=stars)
+def _molecular(a: Mapping[str, np.ndarray], m: np.ndarray, disc: np.ndarray,
+               gas: np.ndarray, out: np.ndarray, slot: Mapping[str, int], quartic: bool) -> None:
+    """HI and H2 from the projected disc light and gas (``out``'s hi and h2 slots) at the disc's
+    intrinsic radius ``m`` (px); ``quartic``: the bulge's Sérsic index is 4."""
+    if quartic:                                                  # bulge at m, face-on mass
+        stars = m * a["inv_re"]                                  # (m/r_e)^(1/n), n = 4: √√
+        np.sqrt(stars, out=stars)
+        np.sqrt(stars, out=stars)
+    else:
+        stars = np.power(m, a["inv_n"])
+        stars *= a["exp_k"]
     stars *= a["neg_bulge_b"]
     stars += a["log_bulge_mass"]
     np.exp(stars, out=stars)
@@ -421,7 +433,8 @@ class GalaxyDomains(ImageSimulator):
             "bulge_light0": m_bulge * np.exp(bulge.log_i0) / (ml * area),
             "dispersion": np.full(b, cfg["gas_dispersion"]),
             "h_star": p["disc_thickness"] * rd * pc_px,
-            "sigma_dm": 2.0 * rho_s * rs, "log_rs2": 2.0 * np.log(rs_px)})
+            "sigma_dm": 2.0 * rho_s * rs, "log_rs2": 2.0 * np.log(rs_px)},
+            cfg["bulge_sersic_index"])
         rendered = render_fields(fields, x0, y0, np.stack([levels[k] for k in names]),
                                  self.shape)
         maps = dict(zip(names, rendered, strict=True))
