@@ -184,8 +184,8 @@ def _nfw_lerp(u: np.ndarray, out: np.ndarray) -> np.ndarray:
         _TABLE = table
     u *= np.float32(1.0 / _TABLE_STEP)
     np.clip(u, np.float32(0.0), np.float32((_TABLE_HI - 1e-3 - _TABLE_LO) / _TABLE_STEP), out=u)
-    i = u.astype(np.int32)
-    u -= i.astype(np.float32)
+    i = u.astype(np.intp)          # intp: take() converts nothing
+    u -= i                         # (exact in float64, then rounded: as in float32)
     np.multiply(_SLOPE.take(i), u, out=out)
     out += _TABLE.take(i)
     return out
