@@ -13,8 +13,10 @@ output is one domain of the *same* galaxy, pixel for pixel:
 - ``dm``: projected NFW dark matter, M_sun/pc² (closed form, with a series near x = 1).
 
 **Pixel values** are the pixel averages of each surface density (its integral over the pixel
-divided by the pixel's area in pc²), computed by the astro renderer (:mod:`deepbench.astro.render`),
-so a map's sum × the pixel area (pc²) is the mass (or luminosity) inside the image. Values are
+divided by the pixel's area in pc²), computed by the astro renderer's method for all maps in one
+pass on shared nodes (:mod:`deepbench.astro.multirender`; each map to its own refinement depth, so a
+map does not depend on the other domains requested), so a map's sum × the pixel area (pc²) is the
+mass (or luminosity) inside the image. Values are
 clipped at 0: the renderer's pixel filter leaves tails that can dip about 1e-8 of a map's peak
 below zero far from a small disc.
 
