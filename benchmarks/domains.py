@@ -2,19 +2,26 @@
 
 Run: ``python benchmarks/domains.py`` (all cases) or ``--case NAME``. Each case runs in a fresh
 subprocess pinned to one BLAS thread and reports samples/s (best of ``--repeats``) of a whole
-pipeline chunk (parameter draws, simulation, copies; ``Plan.simulate_chunk``), the peak RSS of that
-subprocess and the load average, with two yardsticks measured in the same process:
+pipeline chunk (parameter draws, simulation, copies; ``Plan.simulate_chunk``) on the wall clock and
+on the process's CPU clock (less sensitive to other processes on a shared machine), the peak RSS of
+that subprocess and the load average, with two yardsticks measured in the same process:
 
 - ``noise``: ``rng.standard_normal`` filling the same float32 maps (one per domain), the floor of
   touching every pixel once;
 - ``point-sampled``: plain NumPy evaluating the same four closed-form maps at the pixel centres
   only (float32: two exponential discs, a Sérsic bulge, the NFW closed form), which is what a
   quick script would do and which is not a pixel integral (it misses the cusps' flux).
+
+``--baseline-python PY`` then runs the same cases with another interpreter (e.g. the venv of a
+checkout of the previous commit), for a before/after comparison on the same machine.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 
 from timing import best, peak_rss_mb, run_cases
 
@@ -59,11 +66,17 @@ def run_case(name: str, n: int, repeats: int) -> None:
     shape = plan.outputs[0].shape
     rng = np.random.Generator(np.random.SFC64(1))
     t, t_noise, t_point = float("inf"), float("inf"), float("inf")
+    cpu, cpu_noise = float("inf"), float("inf")
     plan.simulate_chunk(0)
     for _ in range(repeats):   # interleaved, so that the machine's load hits all alike
         t = min(t, best(lambda: plan.simulate_chunk(0), 1, warm_up=False))
+        cpu = min(cpu, best(lambda: plan.simulate_chunk(0), 1, warm_up=False,
+                            clock=time.process_time))
         t_noise = min(t_noise, best(lambda: rng.standard_normal((n * k, *shape),
                                                                 dtype=np.float32), 1))
+        cpu_noise = min(cpu_noise, best(lambda: rng.standard_normal((n * k, *shape),
+                                                                    dtype=np.float32), 1,
+                                        clock=time.process_time))
         if name.startswith("domains"):
             t_point = min(t_point, best(lambda: _point_sampled(n, shape), 1))
     rss = peak_rss_mb()
@@ -72,6 +85,8 @@ def run_case(name: str, n: int, repeats: int) -> None:
             f"noise for the same {k} maps {n / t_noise:,.0f}/s (ratio {t_noise / t:.2f})")
     if name.startswith("domains"):
         line += f"; point-sampled NumPy 4 maps {n / t_point:,.0f}/s (ratio {t_point / t:.2f})"
+    line += (f"  |  CPU clock: {n / cpu:,.0f} samples/s, noise {n / cpu_noise:,.0f}/s "
+             f"(ratio {cpu_noise / cpu:.2f})")
     print(line, flush=True)
 
 
@@ -100,7 +115,17 @@ def _point_sampled(n: int, shape: tuple[int, ...]) -> list:  # type: ignore[type
 
 
 def main() -> None:
+    args = sys.argv[1:]
+    baseline = None
+    if "--baseline-python" in args:
+        at = args.index("--baseline-python")
+        baseline = args[at + 1]
+        del args[at:at + 2]
+        sys.argv[1:] = args
     run_cases(__file__, __doc__, LABEL, run_case, default_n=lambda name: 2000, repeats=5)
+    if baseline is not None:
+        print(f"## baseline: {baseline}", flush=True)
+        subprocess.run([baseline, __file__, *args], check=True)
 
 
 if __name__ == "__main__":

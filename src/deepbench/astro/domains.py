@@ -13,8 +13,10 @@ output is one domain of the *same* galaxy, pixel for pixel:
 - ``dm``: projected NFW dark matter, M_sun/pc² (closed form, with a series near x = 1).
 
 **Pixel values** are the pixel averages of each surface density (its integral over the pixel
-divided by the pixel's area in pc²), computed by the astro renderer (:mod:`deepbench.astro.render`),
-so a map's sum × the pixel area (pc²) is the mass (or luminosity) inside the image. Values are
+divided by the pixel's area in pc²), computed by the astro renderer's method for all maps in one
+pass on shared nodes (:mod:`deepbench.astro.multirender`; each map to its own refinement depth, so a
+map does not depend on the other domains requested), so a map's sum × the pixel area (pc²) is the
+mass (or luminosity) inside the image. Values are
 clipped at 0: the renderer's pixel filter leaves tails that can dip about 1e-8 of a map's peak
 below zero far from a small disc.
 
@@ -51,8 +53,9 @@ from typing import Any
 
 import numpy as np
 
-from deepbench.astro.profiles import Profile, g_from_q_angle
-from deepbench.astro.render import CUSP_TOL, cusp_levels, render
+from deepbench.astro.multirender import render_fields
+from deepbench.astro.profiles import Profile, g_from_q_angle, shear_form
+from deepbench.astro.render import CUSP_TOL, cusp_levels
 from deepbench.core.params import Output, Param, Setting
 from deepbench.core.simulator import ImageSimulator, SimResult
 from deepbench.errors import Problem
@@ -151,57 +154,10 @@ def molecular_ratio(sigma_gas: np.ndarray, sigma_star: np.ndarray, h_star: np.nd
     return np.power(stars, ALPHA_MOL, out=stars)
 
 
-def _log_i0_for(levels: np.ndarray) -> np.ndarray:
-    """The ``log_i0`` for which :func:`render.cusp_levels` returns ``levels`` (the renderer reads
-    its refinement depth from it)."""
-    return math.log(2.0) * (2.0 * (levels - 1.5) + math.log2(CUSP_TOL))
-
-
-class _Radial:
-    """A batch of radial surface densities for :func:`render` (the interface of
-    :class:`~deepbench.astro.profiles.Profile`): ``kind`` is gas, hi, h2 (functions of the disc's
-    elliptical radius) or dm (round); values in M_sun/pc² at source radii² in px²."""
-
-    def __init__(self, kind: str, arrays: Mapping[str, np.ndarray], levels: np.ndarray):
-        self.kind = kind
-        self.arrays = dict(arrays)
-        self.log_i0 = _log_i0_for(levels.astype(np.float64))
-
-    cusp = True
-
-    def take(self, sl: slice | np.ndarray) -> _Radial:
-        new = object.__new__(_Radial)
-        new.kind = self.kind
-        new.arrays = {k: v[sl] for k, v in self.arrays.items()}
-        new.log_i0 = self.log_i0[sl]
-        return new
-
-    def __call__(self, r2: np.ndarray, *, last: bool = False) -> np.ndarray:
-        shape = (-1,) if last else (-1,) + (1,) * (r2.ndim - 1)
-        a = {k: v.astype(np.float32).reshape(shape) for k, v in self.arrays.items()}
-        if self.kind == "dm":
-            return a["sigma_dm"] * _nfw_table(r2, a["log_rs2"])
-        log_m = np.log(r2 + np.float32(1e-30))
-        log_m *= np.float32(0.5)
-        log_m += a["log_inv_sqrt_q"]                               # log intrinsic radius, px
-        m = np.exp(log_m)
-        gas = a["gas0"] * np.exp(-m * a["inv_rg"])                 # face-on, M_sun/pc²
-        if self.kind == "gas":
-            return gas * a["inv_q"]
-        stars = a["disc0"] * np.exp(-m * a["inv_rd"])
-        log_m -= a["log_re"]
-        log_m *= a["inv_n"]
-        stars += a["bulge0"] * np.exp(-a["bulge_b"] * np.exp(log_m))
-        ratio = molecular_ratio(gas, stars, a["h_star"], a["dispersion"])
-        if self.kind == "hi":
-            ratio += np.float32(1.0)
-            return gas * a["inv_q"] / ratio
-        return gas * a["inv_q"] * (ratio / (ratio + np.float32(1.0)))
-
-
 # f(x) on a uniform grid in ln x² (x = R / r_s), for the maps: float32 linear interpolation there
 # is within 1e-5 of the closed form (tested from x = 1e-6 to 1e4); the grid spans 1e-12 to 1e12.
 _TABLE_LO, _TABLE_HI, _TABLE_N = math.log(1e-12), math.log(1e12), 1 << 16
+_TABLE_STEP = (_TABLE_HI - _TABLE_LO) / (_TABLE_N - 1)
 
 
 def _build_table() -> np.ndarray:
@@ -210,23 +166,157 @@ def _build_table() -> np.ndarray:
 
 
 _TABLE: np.ndarray | None = None
+_SLOPE: np.ndarray | None = None
 
 
 def _nfw_table(r2: np.ndarray, log_rs2: np.ndarray) -> np.ndarray:
     """f(R / r_s) (float32) at radii² ``r2`` (px²) for scale radii with ln(r_s²) = ``log_rs2``."""
-    global _TABLE
-    if _TABLE is None:
-        _TABLE = _build_table().astype(np.float32)
-    step = (_TABLE_HI - _TABLE_LO) / (_TABLE_N - 1)
     u = np.log(r2 + np.float32(1e-37))
-    u -= log_rs2
-    np.clip(u, np.float32(_TABLE_LO), np.float32(_TABLE_HI - 1e-3), out=u)
-    u -= np.float32(_TABLE_LO)
-    u *= np.float32(1.0 / step)
-    i = u.astype(np.int32)
-    u -= i
-    lo = _TABLE[i]
-    return lo + u * (_TABLE[i + 1] - lo)
+    u -= np.asarray(log_rs2, dtype=np.float32) + np.float32(_TABLE_LO)
+    return _nfw_lerp(u, np.empty_like(u))
+
+
+def _nfw_lerp(u: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """f at ln x² = ``u`` + ``_TABLE_LO`` (float32, overwritten) by linear interpolation in the
+    table, into ``out``."""
+    global _TABLE, _SLOPE
+    if _TABLE is None or _SLOPE is None:
+        table = _build_table().astype(np.float32)
+        _SLOPE = np.diff(table)
+        _TABLE = table
+    u *= np.float32(1.0 / _TABLE_STEP)
+    np.clip(u, np.float32(0.0), np.float32((_TABLE_HI - 1e-3 - _TABLE_LO) / _TABLE_STEP), out=u)
+    i = u.astype(np.intp)          # intp: take() converts nothing
+    u -= i                         # (exact in float64, then rounded: as in float32)
+    np.multiply(_SLOPE.take(i), u, out=out)
+    out += _TABLE.take(i)
+    return out
+
+
+class _GalaxyFields:
+    """The requested maps of a batch of galaxies as one :class:`~deepbench.astro.multirender.FieldSet`:
+    ``names`` (in order) among stars, gas, hi, h2, dm; ``arrays`` their float64 (B,) parameters."""
+
+    def __init__(self, names: tuple[str, ...], arrays: Mapping[str, np.ndarray],
+                 bulge_index: float):
+        self.names = names
+        self.count = len(names)
+        self.arrays = dict(arrays)
+        self.quartic = bulge_index == 4.0
+
+    def view(self, sel: slice | np.ndarray, scale: float, batch_last: bool) -> _GalaxyView:
+        view = _GalaxyView(self.names, {k: v[sel] for k, v in self.arrays.items()}, scale,
+                           batch_last)
+        view.quartic = self.quartic
+        return view
+
+
+class _GalaxyView:
+    """Evaluates the maps at image-plane offsets (see :class:`_GalaxyFields`).
+
+    On the disc's ellipses: r'² = r²/q (r the source-plane radius of the shear), so the intrinsic
+    radius is m = r' and ln m² = ln r'²; every disc profile is exp(ln amplitude − m / scale), the
+    bulge at m (for the HI) is exp(ln I₀ − b exp(p ln m² + k)). Round: the bulge light and the halo
+    share ln r². All amplitudes are folded into the logarithms (values times ``scale``).
+    """
+
+    def __init__(self, names: tuple[str, ...], a: Mapping[str, np.ndarray], scale: float,
+                 batch_last: bool):
+        self.names = names
+        self.slot = {name: i for i, name in enumerate(names)}
+        shape = (-1,) if batch_last else (-1, 1, 1)
+        log_scale = math.log(scale)
+        with np.errstate(divide="ignore"):   # a zero mass is a zero map: ln 0 = −inf
+            root_c = np.sqrt(a["form_c"] / a["q"])
+            v = {"y_scale": root_c, "x_shift": root_c * a["form_b"] / a["form_c"],
+                 "x_scale": 1.0 / np.sqrt(a["form_c"] * a["q"]), "neg_inv_rd": -1.0 / a["rd"],
+                 "neg_inv_rg": -1.0 / a["rg"],
+                 "log_disc": np.log(a["disc_light0"] / a["q"]) + log_scale,
+                 "log_gas": np.log(a["gas0"] / a["q"]) + log_scale,
+                 "mlq": a["mass_to_light"] * a["q"] / scale, "q": a["q"] / scale,
+                 "bulge_p": a["bulge_p"], "bulge_k": a["bulge_k"], "neg_bulge_b": -a["bulge_b"],
+                 "inv_n": 2.0 * a["bulge_p"], "inv_re": np.exp(a["bulge_k"] / (2.0 * a["bulge_p"])),
+                 "exp_k": np.exp(a["bulge_k"]),
+                 "log_bulge_mass": np.log(a["bulge_mass0"]),
+                 "log_bulge_light": np.log(a["bulge_light0"]) + log_scale,
+                 "disp": a["dispersion"] / np.sqrt(2.0 * math.pi * G_PC * a["h_star"]),
+                 "dm_amp": a["sigma_dm"] * scale, "dm_offset": a["log_rs2"] + _TABLE_LO}
+        self.a = {k: x.astype(np.float32).reshape(shape) for k, x in v.items()}
+
+    def select(self, fields: np.ndarray) -> _GalaxyView:
+        new = object.__new__(_GalaxyView)
+        new.names, new.a, new.quartic = self.names, self.a, self.quartic
+        new.slot = {self.names[i]: j for j, i in enumerate(fields)}
+        return new
+
+    def __call__(self, dx: np.ndarray, dy: np.ndarray, out: np.ndarray) -> None:
+        a, slot = self.a, self.slot
+        molecular = "hi" in slot or "h2" in slot
+        with np.errstate(divide="ignore"):   # ln 0 at a node on the centre: the limit follows
+            if molecular or "stars" in slot or "gas" in slot:
+                # r'² = (A dx² + 2B dx dy + C dy²)/q = (C/q)(dy + (B/C) dx)² + dx²/(Cq) (AC − B² = 1)
+                r2 = (a["y_scale"] * dy) + (a["x_shift"] * dx)
+                r2 *= r2
+                r2 += np.square(a["x_scale"] * dx)                 # m², px²
+                m = np.sqrt(r2, out=r2)
+                if molecular or "stars" in slot:                 # disc light, projected
+                    disc = out[slot["stars"]] if "stars" in slot else np.empty_like(m)
+                    np.multiply(m, a["neg_inv_rd"], out=disc)
+                    disc += a["log_disc"]
+                    np.exp(disc, out=disc)
+                if molecular or "gas" in slot:                   # gas, projected
+                    gas = out[slot["gas"]] if "gas" in slot else np.empty_like(m)
+                    np.multiply(m, a["neg_inv_rg"], out=gas)
+                    gas += a["log_gas"]
+                    np.exp(gas, out=gas)
+                if molecular:
+                    _molecular(a, m, disc, gas, out, slot, self.quartic)
+            if "stars" in slot or "dm" in slot:
+                r2 = dy * dy + dx * dx
+                log_r2 = np.log(r2, out=r2)
+                if "stars" in slot:
+                    bulge = log_r2 * a["bulge_p"]
+                    bulge += a["bulge_k"]
+                    np.exp(bulge, out=bulge)
+                    bulge *= a["neg_bulge_b"]
+                    bulge += a["log_bulge_light"]
+                    np.exp(bulge, out=bulge)
+                    out[slot["stars"]] += bulge
+                if "dm" in slot:
+                    u = np.subtract(log_r2, a["dm_offset"], out=log_r2)
+                    f = _nfw_lerp(u, out[slot["dm"]])
+                    f *= a["dm_amp"]
+
+
+def _molecular(a: Mapping[str, np.ndarray], m: np.ndarray, disc: np.ndarray,
+               gas: np.ndarray, out: np.ndarray, slot: Mapping[str, int], quartic: bool) -> None:
+    """HI and H2 from the projected disc light and gas (``out``'s hi and h2 slots) at the disc's
+    intrinsic radius ``m`` (px); ``quartic``: the bulge's Sérsic index is 4."""
+    if quartic:                                                  # bulge at m, face-on mass
+        stars = m * a["inv_re"]                                  # (m/r_e)^(1/n), n = 4: √√
+        np.sqrt(stars, out=stars)
+        np.sqrt(stars, out=stars)
+    else:
+        stars = np.power(m, a["inv_n"])
+        stars *= a["exp_k"]
+    stars *= a["neg_bulge_b"]
+    stars += a["log_bulge_mass"]
+    np.exp(stars, out=stars)
+    stars += disc * a["mlq"]                                     # Σ_* face-on
+    np.sqrt(stars, out=stars)
+    stars *= a["disp"]
+    face_gas = gas * a["q"]                                      # Σ_g face-on
+    stars += face_gas
+    stars *= face_gas                                            # P ∝ Σ_g (Σ_g + σ_g/σ_* Σ_*)
+    np.log(stars, out=stars)
+    stars *= np.float32(ALPHA_MOL)
+    stars += np.float32(ALPHA_MOL * math.log(0.5 * math.pi * G_PC * PRESSURE_K / P0_K))
+    ratio = np.exp(stars, out=stars)                             # R_mol = (P/P₀)^α
+    one_plus = ratio + np.float32(1.0)
+    hi = out[slot["hi"]] if "hi" in slot else np.empty_like(gas)
+    np.divide(gas, one_plus, out=hi)
+    if "h2" in slot:
+        np.multiply(hi, ratio, out=out[slot["h2"]])
 
 
 class GalaxyDomains(ImageSimulator):
@@ -234,6 +324,7 @@ class GalaxyDomains(ImageSimulator):
     brightness and dark matter on the same grid."""
 
     name = "astro.galaxy_domains"
+    version = 2  # 2: all maps rendered in one pass on shared nodes (last-bit changes, ~1e-6 of peak)
     summary = ("one latent galaxy as paired maps on one grid: stellar light, gas, HI (and its "
                "21-cm brightness), H2, projected NFW dark matter")
     params = (
@@ -315,7 +406,6 @@ class GalaxyDomains(ImageSimulator):
         sin_i = np.sin(p["inclination"])
         q = np.sqrt(np.cos(p["inclination"]) ** 2 + (p["disc_thickness"] * sin_i) ** 2)
         g1, g2 = g_from_q_angle(q, p["angle"])
-        zero = np.zeros(b)
         rd = 1e3 * p["disc_scale"] / pc_px                       # px
         rg = cfg["gas_scale_ratio"] * rd
         m_star = p["stellar_mass"]
@@ -323,39 +413,35 @@ class GalaxyDomains(ImageSimulator):
         m_gas = m_star * p["gas_fraction"] / (1.0 - p["gas_fraction"])
         r200, rs, rho_s = nfw_halo(p["halo_mass"], p["concentration"], cfg["hubble"])
         domains = cfg["domains"]
-        maps: dict[str, np.ndarray] = {}
+        names = tuple(k for k in ("stars", "gas", "hi", "h2", "dm") if k in domains
+                      or (k == "hi" and "hi_brightness" in domains))
         bulge = Profile("sersic", {"n": np.full(b, cfg["bulge_sersic_index"]),
                                    "r_half": cfg["bulge_size"] * rd})
-        if "stars" in domains:
-            disc = Profile("sersic", {"n": np.ones(b), "r_half": EXP_B1 * rd * np.sqrt(q)})
-            light = render(disc, x0, y0, g1, g2, self.shape)
-            light *= (m_disc / (cfg["mass_to_light"] * area)).astype(np.float32)[:, None, None]
-            lb = render(bulge, x0, y0, zero, zero, self.shape)
-            lb *= (m_bulge / (cfg["mass_to_light"] * area)).astype(np.float32)[:, None, None]
-            light += lb
-            maps["stars"] = light
-        gas_kinds = [k for k in ("gas", "hi", "h2") if k in domains
-                     or (k == "hi" and "hi_brightness" in domains)]
-        if gas_kinds:
-            levels = cusp_levels(Profile("sersic", {"n": np.ones(b),
+        disc_levels = cusp_levels(Profile("sersic", {"n": np.ones(b),
+                                                     "r_half": EXP_B1 * rd * np.sqrt(q)}))
+        gas_levels = cusp_levels(Profile("sersic", {"n": np.ones(b),
                                                     "r_half": EXP_B1 * rg * np.sqrt(q)}))
-            arrays = {"log_inv_sqrt_q": -0.5 * np.log(q), "inv_q": 1.0 / q, "inv_rg": 1.0 / rg,
-                      "gas0": m_gas / (2 * math.pi * (rg * pc_px) ** 2), "inv_rd": 1.0 / rd,
-                      "disc0": m_disc / (2 * math.pi * (rd * pc_px) ** 2),
-                      "bulge0": m_bulge * np.exp(bulge.log_i0) / area, "bulge_b": bulge.b,
-                      "log_re": np.log(cfg["bulge_size"] * rd), "inv_n": 2.0 * bulge.p,
-                      "h_star": p["disc_thickness"] * rd * pc_px,
-                      "dispersion": np.full(b, cfg["gas_dispersion"])}
-            for k in gas_kinds:
-                maps[k] = render(_Radial(k, arrays, levels), x0, y0, g1, g2, self.shape)
+        rs_px = rs / pc_px
+        levels = {"stars": np.maximum(disc_levels, cusp_levels(bulge)), "gas": gas_levels,
+                  "hi": gas_levels, "h2": gas_levels, "dm": _nfw_levels(rs_px, min(h, w) / 2)}
+        form_a, form_b, form_c = shear_form(g1, g2)
+        ml = cfg["mass_to_light"]
+        fields = _GalaxyFields(names, {
+            "q": q, "form_a": form_a, "form_b": form_b, "form_c": form_c, "rd": rd, "rg": rg,
+            "disc_light0": m_disc / (ml * 2 * math.pi * (rd * pc_px) ** 2),
+            "gas0": m_gas / (2 * math.pi * (rg * pc_px) ** 2), "mass_to_light": np.full(b, ml),
+            "bulge_p": bulge.p, "bulge_k": bulge.k, "bulge_b": bulge.b,
+            "bulge_mass0": m_bulge * np.exp(bulge.log_i0) / area,
+            "bulge_light0": m_bulge * np.exp(bulge.log_i0) / (ml * area),
+            "dispersion": np.full(b, cfg["gas_dispersion"]),
+            "h_star": p["disc_thickness"] * rd * pc_px,
+            "sigma_dm": 2.0 * rho_s * rs, "log_rs2": 2.0 * np.log(rs_px)},
+            cfg["bulge_sersic_index"])
+        rendered = render_fields(fields, x0, y0, np.stack([levels[k] for k in names]),
+                                 self.shape)
+        maps = dict(zip(names, rendered, strict=True))
         if "hi_brightness" in domains:
             maps["hi_brightness"] = maps["hi"] * np.float32(HI_K_KMS_PER_MSUN_PC2)
-        if "dm" in domains:
-            rs_px = rs / pc_px
-            levels = _nfw_levels(rs_px, min(h, w) / 2)
-            halo = _Radial("dm", {"sigma_dm": 2.0 * rho_s * rs, "log_rs2": 2.0 * np.log(rs_px)},
-                           levels)
-            maps["dm"] = render(halo, x0, y0, zero, zero, self.shape)
         for d in maps:  # the renderer's 4th-order pixel filter can dip ~1e-8 of the peak below 0
             np.maximum(maps[d], 0, out=maps[d])
         truth = {"axis_ratio": q, "luminosity": m_star / cfg["mass_to_light"], "gas_mass": m_gas,
