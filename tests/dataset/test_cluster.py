@@ -125,15 +125,28 @@ def test_a_task_that_fails_once_is_retried(tmp_path, reference, cluster):
 
 
 @pytest.mark.slow
-def test_local_workers_run_one_thread_without_dasks_malloc_trim(monkeypatch):
+def test_local_workers_run_one_thread_quietly_without_dasks_malloc_trim(monkeypatch):
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # another cluster set it here
     before = dict(os.environ)
     def environ() -> tuple[str | None, str | None]:
         return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
 
+    def housekeeping() -> tuple[set[int], list[object]]:
+        import dask
+        import numpy  # noqa: F401 - its BLAS is one of the thread pools inspected
+        from threadpoolctl import threadpool_info
+
+        return ({p["num_threads"] for p in threadpool_info()},
+                [dask.config.get(k) for k in ("distributed.admin.tick.interval",
+                                              "distributed.worker.profile.enabled")])
+
     with DaskExecutor("local:1") as executor:
         seen = executor._client.run(environ)
+        pools, config = next(iter(executor._client.run(housekeeping).values()))
+        stealing = executor._cluster.scheduler.extensions.get("stealing")
     assert list(seen.values()) == [(None, "1")]
+    assert pools <= {1} and config == ["1s", False]  # one thread; housekeeping every second
+    assert stealing is None  # no work stealing between identical local workers
     assert dict(os.environ) == before  # nothing of the workers' set-up stays in this process
 
 

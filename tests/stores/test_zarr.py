@@ -249,3 +249,35 @@ def test_a_chunk_that_differs_from_the_declared_layout_is_refused(tmp_path, smal
         chunk.groups["outputs"]["image"] = chunk.groups["outputs"]["image"].astype("float64")
         with pytest.raises(StoreError, match=r"chunk 0 holds .*'float64'.* but the plan declares"):
             store.sink.write(chunk, plan)
+
+
+def test_a_task_encodes_one_zarr_chunk_at_a_time(tmp_path, monkeypatch):
+    """A writing process uses one core: the Blosc encodes of a chunk's many Zarr chunks never
+    overlap (Zarr's default would run up to ten at once; each encode here waits 5 ms to show it),
+    and Zarr's own setting is left as it was."""
+    import threading
+
+    from zarr.codecs import BloscCodec
+
+    encode, lock = BloscCodec._encode_sync, threading.Lock()
+    running, most = [0], [0]
+
+    def counted(self, chunk_bytes, chunk_spec):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.005)
+        try:
+            return encode(self, chunk_bytes, chunk_spec)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(BloscCodec, "_encode_sync", counted)
+    spec = {**copy.deepcopy(SCENES), "n": 40, "chunk_size": 40,
+            "config": {"height": 128, "width": 128}}  # rows of 64 KiB: 4 Zarr chunks per array
+    before = zarr.config.get("async.concurrency")
+    out = deepbench.generate(spec, tmp_path / "d.zarr")
+    assert zarr.open_array(out / "outputs" / "image", mode="r").nchunks > 2
+    assert most[0] == 1
+    assert zarr.config.get("async.concurrency") == before

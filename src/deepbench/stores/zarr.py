@@ -15,6 +15,11 @@ value, so the data alone could not tell written from never written. ``--resume``
 if its marker is there and the hash of its region (re-read) equals the marker's; the catalogue is
 rebuilt from the parts of the chunks kept. ``_deepbench/`` is removed when the run completes.
 
+A task encodes and writes its Zarr chunks one at a time (``async.concurrency`` 1 while it writes),
+so a writing process uses one core, as HDF5's does: Zarr's default runs up to ten chunk encodes at
+once in its own thread pool, which made ``--workers 1`` use more than one core and ``--workers N``
+more than N.
+
 Compression, from the spec's ``output`` section (Blosc, byte shuffle, fixed settings, so the bytes
 are deterministic): ``gzip`` → Blosc ``zlib`` at ``compression_level``; ``lzf`` (no Zarr codec) →
 Blosc ``lz4`` at level 5; ``none`` → no compressor.
@@ -49,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 WORK = "_deepbench"  # the run's own keys inside OUT.partial, removed on completion
 RUN = f"{WORK}/run.json"
+WRITE_CONCURRENCY = 1  # Zarr chunks a task encodes at once: one core per writing process
 
 
 def _zarr() -> Any:
@@ -107,12 +113,13 @@ class ZarrChunkSink:
         _check_layout(chunk, plan)
         group = zarr.open_group(self.root, mode="r+")
         fs, root = _fs(self.root)
-        for name, arrays in chunk.groups.items():
-            if name == layout.CATALOG:
-                _write_part(fs, f"{root}/{part_key(chunk.index)}", arrays)
-                continue
-            for col, arr in arrays.items():
-                group[f"{name}/{col}"][chunk.start:chunk.stop] = arr
+        with zarr.config.set({"async.concurrency": WRITE_CONCURRENCY}):
+            for name, arrays in chunk.groups.items():
+                if name == layout.CATALOG:
+                    _write_part(fs, f"{root}/{part_key(chunk.index)}", arrays)
+                    continue
+                for col, arr in arrays.items():
+                    group[f"{name}/{col}"][chunk.start:chunk.stop] = arr
         sha = digest(chunk.groups)
         record = ChunkRecord.of(chunk.index, chunk.groups, sha, plan.spec.splits is not None)
         marker = {"chunk": chunk.index, "sha256": sha, "catalog_rows": record.catalog_rows,
