@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 from astro_reference import pixel_dblquad, pixel_polygon, polygon_flux, stamp_polygon
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
 
@@ -105,7 +105,13 @@ def shear(q, angle):
 CASES = [dict(inclination=0.0, angle=0.0, cx=0.0, cy=0.0),
          dict(inclination=1.1, angle=0.7, cx=3.3, cy=-1.8, disc_thickness=0.2),
          dict(inclination=math.pi / 2, angle=2.0, cx=-0.4, cy=0.25, disc_thickness=0.05,
-              bulge_fraction=0.5)]
+              bulge_fraction=0.5),
+         # discs thinner than a pixel: rendered on a refined grid (s = 14, 5, 2 and 32) and binned
+         dict(inclination=math.pi / 2, angle=0.3, cx=0.2, cy=-0.1, disc_thickness=0.05,
+              disc_scale=0.75),
+         dict(inclination=1.5, angle=2.6, cx=-2.0, cy=1.3, disc_thickness=0.02, disc_scale=1.5),
+         dict(inclination=1.4, angle=-0.8, cx=0.4, cy=0.45, disc_thickness=0.1, disc_scale=2.0),
+         dict(inclination=math.pi / 2, angle=1.0, disc_thickness=0.01, disc_scale=1.6)]  # s = 32
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -290,6 +296,13 @@ def test_bad_input_is_named_before_any_work():
                             "obs_noise": {"co": {"kind": "gaussian", "sigma": 1.0}}})
 
 
+def test_discs_too_thin_for_the_finest_grid_are_refused_with_the_fix():
+    # 64 × 64: at most 32 × 32 fine pixels per pixel, so q·R_d ≥ 1/32 px; here 0.01 px
+    with pytest.raises(SpecError, match=r"params\.disc_thickness.*q·disc_scale ≥ 0\.0312 px"):
+        deepbench.simulate("astro.galaxy_domains", inclination=math.pi / 2, disc_thickness=0.01,
+                           disc_scale=0.5)
+
+
 def test_edge_on_stays_finite():
     out = run({"domains": ALL, "height": 32, "width": 32}, inclination=math.pi / 2,
               disc_thickness=0.01)
@@ -305,7 +318,10 @@ def test_edge_on_stays_finite():
     "inclination": st.floats(0, math.pi / 2), "angle": st.floats(-6, 6),
     "disc_thickness": st.floats(0.01, 1), "cx": st.floats(-10, 10), "cy": st.floats(-10, 10)}))
 def test_any_galaxy_gives_finite_non_negative_maps_that_add_up(case):
-    out = run({"domains": ALL, "height": 16, "width": 16}, **case)
+    cfg = {"domains": ALL, "height": 16, "width": 16}
+    # discs too thin even for the finest grid (q·R_d < 1/128 px here) are refused, not rendered
+    assume(not GalaxyDomains(cfg).check_params({k: np.array([v]) for k, v in case.items()}))
+    out = run(cfg, **case)
     for d in ALL:
         assert np.all(np.isfinite(out[d])) and np.all(out[d] >= 0), d
     gas = out["gas"][0]
