@@ -174,7 +174,7 @@ def test_near_the_separatrix_error_is_the_conditioning_of_m(deg):
         assert np.abs(theta[::50] - ref).max() < 1e-15 / (1 - m)
 
 
-@pytest.mark.parametrize("steps", [1000, 777])
+@pytest.mark.parametrize("steps", [1000, 777, 50, 16])
 def test_uniform_outputs_match_one_ellipj_per_step_and_their_formulas(steps):
     # simulate() on a uniform grid builds every output from the addition-theorem tables;
     # compare with the direct path (one ellipj call per time) and the textbook formulas
@@ -190,11 +190,9 @@ def test_uniform_outputs_match_one_ellipj_per_step_and_their_formulas(steps):
     theta, omega = exact(theta0, omega0, w, t)[:2]  # no tables: one ellipj per time
     lim = np.where(np.arange(8) == 3, 1e-15 / (1 - np.sin(theta0[3] / 2) ** 2), 1e-12)[:, None]
     assert np.all(np.abs(o["theta"] - theta) <= lim)
-    plain = np.arange(8) != 3  # near the separatrix θ' is compared with the same tables only
-    np.testing.assert_allclose(o["omega"][plain], omega[plain], rtol=0, atol=1e-11)
-    tables = exact(theta0, omega0, w, t, uniform=True)[:2]  # the same tables, θ then outputs
-    np.testing.assert_allclose(o["theta"], tables[0], rtol=0, atol=1e-13)
-    np.testing.assert_allclose(o["omega"], tables[1], rtol=0, atol=1e-12)
+    # θ' too, also near the separatrix (where D = 1 − m sn²U sn²v would lose digits: on a
+    # 16-step grid at 179.999° that gave θ' off by 6e-3 and y by 3e-2)
+    np.testing.assert_allclose(o["omega"], omega, rtol=0, atol=1e-10)
     th = o["theta"]
     ll = length[:, None]
     # x, y and the energies come from sin(θ/2), cos(θ/2), not from θ: they agree with θ to the

@@ -387,8 +387,9 @@ def _librate_added(out: dict[str, np.ndarray], u: tuple[np.ndarray, ...],
                    v: tuple[np.ndarray, ...], c: dict[str, np.ndarray]) -> None:
     """Outputs at U + v for every start U and offset v, written into ``out`` ((rows, U·v)
     blocks of the series, v fastest), through the addition theorem (DLMF 22.8.1–3):
-    D = 1 − m sn²U sn²v, k sn(U + v) = k(snU cnv dnv + snv cnU dnU)/D = sin(θ/2),
-    dn(U + v) = (dnU dnv − m snU cnU snv cnv)/D = cos(θ/2), θ' = 2kω₀(cnU cnv − snU dnU snv dnv)/D.
+    k sn(U + v) = k(snU cnv dnv + snv cnU dnU)/D = sin(θ/2),
+    dn(U + v) = (dnU dnv − m snU cnU snv cnv)/D = cos(θ/2), θ' = 2kω₀(cnU cnv − snU dnU snv dnv)/D,
+    with D = 1 − m sn²U sn²v evaluated as the norm of the first two numerators.
     ``u`` holds (rows, U, 1) and ``v`` (rows, 1, v) arrays, ``c`` the per-sample constants as
     (rows, 1). Each product of a start factor and an offset factor is one pass over the block; the
     output arrays double as scratch (D in total_energy, the numerators of sin(θ/2) and cos(θ/2) in
@@ -405,18 +406,20 @@ def _librate_added(out: dict[str, np.ndarray], u: tuple[np.ndarray, ...],
         np.multiply(a, b, out=view)
 
     m, k, w = (c[name][:, :, None] for name in ("m", "k", "w"))
-    outer(-m * su * su, sv * sv, d)
-    d += 1.0
-    outer(w * cu, cv, omega)
-    outer(w * su * du, sv * dv, y)
-    omega -= y
-    omega /= d
     outer(k * su, cv * dv, sin_half)
     outer(k * cu * du, sv, y)
     sin_half += y
     outer(du, dv, cos_half)
     outer(m * su * cu, sv * cv, y)
     cos_half -= y
+    np.multiply(sin_half, sin_half, out=d)  # D² = (D k sn)² + (D dn)², as (k sn)² + dn² = 1:
+    np.multiply(cos_half, cos_half, out=y)  # no cancellation (1 − m sn²U sn²v loses digits
+    d += y  # near the separatrix, where m sn² → 1)
+    np.sqrt(d, out=d)
+    outer(w * cu, cv, omega)
+    outer(w * su * du, sv * dv, y)
+    omega -= y
+    omega /= d
     np.divide(sin_half, cos_half, out=theta)  # D cancels: θ = 2 arctan(sin(θ/2) / cos(θ/2))
     np.arctan(theta, out=theta)
     theta *= 2
