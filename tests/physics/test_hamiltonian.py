@@ -76,3 +76,45 @@ def test_integrator_force_is_the_half_angle_formula():
                             300, 3, "yoshida4")
     np.testing.assert_array_equal(force, sin_half_tan(q)[0])
     np.testing.assert_allclose(force, np.sin(q), rtol=0, atol=4e-16)
+
+
+def test_sin_below_the_overflow_of_one_over_tau_is_zero_within_its_stated_bound():
+    # the docstring: a few ulp for |q| >= 1e-307; below, 1/τ may overflow and sin q comes out 0,
+    # within 5e-308 of the truth; τ = ±0 gives exactly ±0
+    q = np.concatenate([np.geomspace(1e-307, 1e-300, 50), -np.geomspace(1e-307, 1e-300, 50)])
+    sin = sin_half_tan(q)[0]
+    assert np.all(np.abs(sin - np.sin(q)) <= 4 * np.spacing(np.abs(q)))
+    tiny = np.concatenate([np.geomspace(5e-324, 1e-307, 200), [2.2250738585072014e-308]])
+    sin = sin_half_tan(np.concatenate([tiny, -tiny]))[0]
+    assert np.all(np.abs(sin - np.concatenate([tiny, -tiny])) <= 5e-308)
+    assert np.any(sin == 0) and np.all(np.isfinite(sin))  # the overflow does happen here
+    zeros = sin_half_tan(np.array([0.0, -0.0]))[0]
+    assert zeros[0] == 0 and zeros[1] == 0 and np.signbit(zeros[1]) and not np.signbit(zeros[0])
+
+
+@pytest.mark.parametrize("method", ["leapfrog", "yoshida4"])
+def test_outputs_at_a_stride_are_the_full_series_subsampled_and_start_at_the_labels(method):
+    spec = {"n": 5, "seed": 4, "q0": {"dist": "uniform", "low": -3, "high": 3},
+            "p0": {"dist": "uniform", "low": -2, "high": 2},
+            "length": {"dist": "uniform", "low": 0.5, "high": 2}}
+    full = deepbench.simulate("physics.hamiltonian_pendulum",
+                              config={"steps": 90, "every": 1, "method": method}, **spec)
+    strided = deepbench.simulate("physics.hamiltonian_pendulum",
+                                 config={"steps": 90, "every": 7, "method": method}, **spec)
+    for name, series in full.outputs.items():
+        np.testing.assert_array_equal(strided.outputs[name], series[:, ::7])
+    np.testing.assert_array_equal(full.outputs["q"][:, 0], full.labels["q0"])
+    np.testing.assert_array_equal(full.outputs["p"][:, 0], full.labels["p0"])
+
+
+def test_energy_output_is_the_hamiltonian_of_the_stored_state():
+    b = deepbench.simulate("physics.hamiltonian_pendulum", n=6, seed=2, mass=3.0,
+                           length={"dist": "uniform", "low": 0.3, "high": 3},
+                           q0={"dist": "uniform", "low": -3.1, "high": 3.1},
+                           p0={"dist": "uniform", "low": -30, "high": 30},
+                           config={"steps": 500, "dt": 0.002})
+    o, lab = b.outputs, b.labels
+    inertia, mgl = 3.0 * lab["length"] ** 2, 3.0 * 9.81 * lab["length"]
+    ref = o["p"] ** 2 / (2 * inertia[:, None]) + mgl[:, None] * 2 * np.sin(o["q"] / 2) ** 2
+    np.testing.assert_allclose(o["H"], ref, rtol=1e-14, atol=0)
+    assert np.any(np.abs(o["q"]) > np.pi)  # rotating samples are in the set

@@ -172,3 +172,38 @@ def test_near_the_separatrix_error_is_the_conditioning_of_m(deg):
         theta = exact(theta0, np.zeros(1), np.full(1, w), t, uniform=uniform)[0][0]
         ref = _mp_theta(theta0[0], 0.0, w, t[::50])
         assert np.abs(theta[::50] - ref).max() < 1e-15 / (1 - m)
+
+
+@pytest.mark.parametrize("steps", [1000, 777, 50, 16])
+def test_uniform_outputs_match_one_ellipj_per_step_and_their_formulas(steps):
+    # simulate() on a uniform grid builds every output from the addition-theorem tables;
+    # compare with the direct path (one ellipj call per time) and the textbook formulas
+    theta0 = np.array([0.3, -2.0, 3.0, 179.999 / 180 * np.pi, np.pi, 1.0, -1.0, 0.0])
+    omega0 = np.array([0.0, 1.5, -0.2, 0.0, 0.0, 9.0, -12.0, 0.0])  # rotating, resting, at rest
+    length, mass = np.array([0.5, 1.0, 2.0, 1.0, 1.5, 0.7, 3.0, 1.0]), 2.5
+    sim = Pendulum({"stop": 15.0, "steps": steps})
+    params = {"theta0": theta0, "omega0": omega0, "length": length, "g": np.full(8, G),
+              "mass": np.full(8, mass)}
+    o = sim.simulate(params, np.random.default_rng(0)).outputs
+    t = np.linspace(0.0, 15.0, steps)
+    w = np.sqrt(G / length)
+    theta, omega = exact(theta0, omega0, w, t)[:2]  # no tables: one ellipj per time
+    lim = np.where(np.arange(8) == 3, 1e-15 / (1 - np.sin(theta0[3] / 2) ** 2), 1e-12)[:, None]
+    assert np.all(np.abs(o["theta"] - theta) <= lim)
+    # θ' too, also near the separatrix (where D = 1 − m sn²U sn²v would lose digits: on a
+    # 16-step grid at 179.999° that gave θ' off by 6e-3 and y by 3e-2)
+    np.testing.assert_allclose(o["omega"], omega, rtol=0, atol=1e-10)
+    th = o["theta"]
+    ll = length[:, None]
+    # x, y and the energies come from sin(θ/2), cos(θ/2), not from θ: they agree with θ to the
+    # tables' accuracy (≈1e-12; near the separatrix, the conditioning of m), not to round-off
+    tol = np.maximum(lim, 3e-12)
+    assert np.all(np.abs(o["x"] - ll * np.sin(th)) <= tol)
+    assert np.all(np.abs(o["y"] + ll * np.cos(th)) <= tol)
+    pe = mass * G * ll * 2 * np.sin(th / 2) ** 2
+    assert np.all(np.abs(o["potential_energy"] - pe) <= 30 * mass * G * ll * tol)
+    np.testing.assert_allclose(o["kinetic_energy"], 0.5 * mass * ll**2 * o["omega"] ** 2,
+                               rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(o["total_energy"], o["kinetic_energy"] + o["potential_energy"])
+    np.testing.assert_array_equal(o["t"], np.broadcast_to(t, (8, steps)))
+    assert np.all(o["theta"][4] == np.pi) and np.all(o["theta"][7] == 0)

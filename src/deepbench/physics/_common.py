@@ -138,11 +138,16 @@ def check_step(dt: float, period: np.ndarray, field: str, what: str) -> None:
 
 def max_relative_error(energy: np.ndarray) -> np.ndarray:
     """Worst ``|E(t) − E(0)| / |E(0)|`` per sample over ``(B, T)`` (absolute where E(0) = 0)."""
-    e0 = energy[:, 0]
+    return relative_spread(np.max(energy, axis=1), np.min(energy, axis=1), energy[:, 0])
+
+
+def relative_spread(high: np.ndarray, low: np.ndarray, e0: np.ndarray) -> np.ndarray:
+    """``max(high − e0, e0 − low) / |e0|`` (absolute where e0 = 0): the worst relative energy
+    error from each sample's largest, smallest and first energy."""
     scale = np.where(e0 != 0, np.abs(e0), 1.0)
     # max |E − e0| from the extremes: rounding is monotone, so this is the same number without
     # two (B, T) temporaries
-    return np.maximum(np.max(energy, axis=1) - e0, e0 - np.min(energy, axis=1)) / scale
+    return np.maximum(high - e0, e0 - low) / scale
 
 
 class GridSeries(Simulator):

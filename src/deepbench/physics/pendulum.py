@@ -59,6 +59,7 @@ class Pendulum(_common.GridSeries):
     """Simple (Newtonian) pendulum: exact nonlinear solution at any amplitude, or small-angle."""
 
     name = "physics.pendulum"
+    version = 2  # 2: uniform grids compute the outputs from the addition theorem in fewer steps
     summary = ("simple pendulum, exact (Jacobi elliptic functions; libration and rotation) or "
                "small-angle; angle, angular velocity, bob position and energies over time")
     params = (
@@ -117,14 +118,13 @@ class Pendulum(_common.GridSeries):
         energy_error = np.empty(batch)
         solution = None if small else _Exact(theta0, omega_i, w0, t, uniform)
         for rows in _row_blocks(batch, t.shape[-1]):  # cache blocking: a few rows at a time
-            tt = t[rows] if t.ndim == 2 else t
             dst = {n: a[rows] for n, a in outputs.items()}
             if solution is None:
+                tt = t[rows] if t.ndim == 2 else t
                 state = small_angle(theta0[rows], omega_i[rows], w0[rows], tt)
-            else:  # written straight into the outputs: sin θ into x, 1 − cos θ into y
-                state = (dst["theta"], dst["omega"], dst["x"], dst["y"])
-                solution.fill(rows, state)
-            _observe(dst, state, tt, length[rows], mass[rows], g[rows], harmonic=small)
+                _observe(dst, state, tt, length[rows], mass[rows], g[rows], harmonic=True)
+            else:
+                solution.observe(rows, dst, length[rows], mass[rows], g[rows])
             energy_error[rows] = _common.max_relative_error(outputs["total_energy"][rows])
         if small:
             period = 2 * np.pi / w0
@@ -228,8 +228,38 @@ class _Exact:
             self.tables = _uniform_tables(u0 + self.rate * t[0], self.rate * (t[1] - t[0]),
                                           self.param, t.size)
 
-    def fill(self, rows: slice, out: tuple[np.ndarray, ...]) -> None:
-        """θ, θ', sin θ, 1 − cos θ of the samples ``rows`` into ``out`` (each (rows, T))."""
+    def observe(self, rows: slice, dst: dict[str, np.ndarray], length: np.ndarray,
+                mass: np.ndarray, g: np.ndarray) -> None:
+        """Every output series of the samples ``rows`` into ``dst`` (each (rows, T)).
+
+        On the uniform path the librating samples' outputs come straight from the tables
+        (:func:`_observe_added`); the others (rotating, resting at the top, and every sample on
+        other grids) go through θ, θ', sin θ and 1 − cos θ (:meth:`fill`, :func:`_observe`).
+        """
+        t = self.t[rows] if self.t.ndim == 2 else self.t
+        if self.tables is None:  # written straight into the outputs: sin θ into x, 1 − cos θ into y
+            state = (dst["theta"], dst["omega"], dst["x"], dst["y"])
+            self.fill(rows, state)
+            _observe(dst, state, t, length, mass, g, harmonic=False)
+            return
+        plain = self.lib[rows] & ~self.top[rows]
+        if plain.any():  # every row of the block; the other rows are overwritten below
+            starts, offsets = (tuple(a[rows] for a in table) for table in self.tables)
+            _observe_added(dst, starts, offsets, self.param[rows], self.k[rows], self.w0[rows],
+                           length, mass, g)
+            dst["t"][...] = t
+        other = np.flatnonzero(~plain)
+        if other.size:
+            state = tuple(np.empty((other.size, t.shape[-1])) for _ in range(4))
+            self.fill(np.arange(rows.start, rows.stop)[other], state)
+            part = {n: np.empty_like(state[0]) for n in dst}
+            _observe(part, state, t, length[other], mass[other], g[other], harmonic=False)
+            for n, a in part.items():
+                dst[n][other] = a
+
+    def fill(self, rows: slice | np.ndarray, out: tuple[np.ndarray, ...]) -> None:
+        """θ, θ', sin θ, 1 − cos θ of the samples ``rows`` (a slice or indices) into ``out``
+        (each (rows, T))."""
         t = self.t[rows] if self.t.ndim == 2 else self.t
         lib, top = self.lib[rows], self.top[rows]
         u0, rate, param = self.u0[rows], self.rate[rows], self.param[rows]
@@ -329,6 +359,81 @@ def _add(u: tuple[np.ndarray, ...], v: tuple[np.ndarray, ...], m: np.ndarray,
     dn *= inv
     shape = (len(m), su.shape[1] * sv.shape[2])
     return tuple(a.reshape(shape)[:, :keep] for a in (sn, cn, dn))  # type: ignore[return-value]
+
+
+def _observe_added(dst: dict[str, np.ndarray], starts: tuple[np.ndarray, ...],
+                   offsets: tuple[np.ndarray, ...], m: np.ndarray, k: np.ndarray, w0: np.ndarray,
+                   length: np.ndarray, mass: np.ndarray, g: np.ndarray) -> None:
+    """The output series of librating samples on the uniform grid, from the tables of
+    :func:`_uniform_tables` (sn, cn, dn at block starts U and offsets v, (rows, ·) each):
+    time j is start j // A plus offset j % A, where A is the number of offsets."""
+    steps, width = dst["theta"].shape[1], offsets[0].shape[1]
+    full = steps // width
+    c = {"m": m, "k": k, "w": 2 * k * w0, "L": length, "2L": 2 * length,
+         "V": 2 * mass * g * length, "T": 0.5 * mass * length**2}
+    c = {name: v[:, None] for name, v in c.items()}
+    groups = [(0, full, width)] if full else []
+    if steps > full * width:  # the last block is cut short
+        groups.append((full, 1, steps - full * width))
+    for first, count, size in groups:
+        cols = slice(first * width, first * width + count * size)
+        out = {n: dst[n][:, cols] for n in dst if n != "t"}
+        su, cu, du = (a[:, first:first + count, None] for a in starts)
+        sv, cv, dv = (a[:, None, :size] for a in offsets)
+        _librate_added(out, (su, cu, du), (sv, cv, dv), c)
+
+
+def _librate_added(out: dict[str, np.ndarray], u: tuple[np.ndarray, ...],
+                   v: tuple[np.ndarray, ...], c: dict[str, np.ndarray]) -> None:
+    """Outputs at U + v for every start U and offset v, written into ``out`` ((rows, U·v)
+    blocks of the series, v fastest), through the addition theorem (DLMF 22.8.1–3):
+    k sn(U + v) = k(snU cnv dnv + snv cnU dnU)/D = sin(θ/2),
+    dn(U + v) = (dnU dnv − m snU cnU snv cnv)/D = cos(θ/2), θ' = 2kω₀(cnU cnv − snU dnU snv dnv)/D,
+    with D = 1 − m sn²U sn²v evaluated as the norm of the first two numerators.
+    ``u`` holds (rows, U, 1) and ``v`` (rows, 1, v) arrays, ``c`` the per-sample constants as
+    (rows, 1). Each product of a start factor and an offset factor is one pass over the block; the
+    output arrays double as scratch (D in total_energy, the numerators of sin(θ/2) and cos(θ/2) in
+    the potential and kinetic energies)."""
+    su, cu, du = u
+    sv, cv, dv = v
+    theta, omega, x, y = out["theta"], out["omega"], out["x"], out["y"]
+    sin_half, cos_half, d = out["potential_energy"], out["kinetic_energy"], out["total_energy"]
+    shape = (len(su), su.shape[1], sv.shape[2])
+
+    def outer(a: np.ndarray, b: np.ndarray, dst: np.ndarray) -> None:
+        view = dst.view()
+        view.shape = shape  # a view of the series, never a copy (numpy raises if it cannot)
+        np.multiply(a, b, out=view)
+
+    m, k, w = (c[name][:, :, None] for name in ("m", "k", "w"))
+    outer(k * su, cv * dv, sin_half)
+    outer(k * cu * du, sv, y)
+    sin_half += y
+    outer(du, dv, cos_half)
+    outer(m * su * cu, sv * cv, y)
+    cos_half -= y
+    np.multiply(sin_half, sin_half, out=d)  # D² = (D k sn)² + (D dn)², as (k sn)² + dn² = 1:
+    np.multiply(cos_half, cos_half, out=y)  # no cancellation (1 − m sn²U sn²v loses digits
+    d += y  # near the separatrix, where m sn² → 1)
+    np.sqrt(d, out=d)
+    outer(w * cu, cv, omega)
+    outer(w * su * du, sv * dv, y)
+    omega -= y
+    omega /= d
+    np.divide(sin_half, cos_half, out=theta)  # D cancels: θ = 2 arctan(sin(θ/2) / cos(θ/2))
+    np.arctan(theta, out=theta)
+    theta *= 2
+    sin_half /= d
+    cos_half /= d
+    np.multiply(sin_half, cos_half, out=x)
+    x *= c["2L"]  # L sin θ = 2L sin(θ/2) cos(θ/2)
+    sin_half *= sin_half  # (1 − cos θ) / 2
+    np.multiply(sin_half, c["2L"], out=y)
+    y -= c["L"]  # −L cos θ
+    sin_half *= c["V"]  # potential energy mgL(1 − cos θ)
+    np.multiply(omega, omega, out=cos_half)
+    cos_half *= c["T"]  # kinetic energy ½mL²θ'²
+    np.add(cos_half, sin_half, out=d)
 
 
 def _librate(dst: tuple[np.ndarray, ...], sn: np.ndarray, cn: np.ndarray, dn: np.ndarray,
