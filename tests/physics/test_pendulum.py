@@ -207,3 +207,20 @@ def test_uniform_outputs_match_one_ellipj_per_step_and_their_formulas(steps):
     np.testing.assert_array_equal(o["total_energy"], o["kinetic_energy"] + o["potential_energy"])
     np.testing.assert_array_equal(o["t"], np.broadcast_to(t, (8, steps)))
     assert np.all(o["theta"][4] == np.pi) and np.all(o["theta"][7] == 0)
+
+
+@pytest.mark.parametrize("steps", [16, 50, 1000])
+def test_public_uniform_path_is_right_near_the_separatrix_on_both_sides(steps):
+    # exact(..., uniform=True) and rotating samples use the addition theorem (_add); its
+    # denominator must not lose digits where m sn²U sn²v → 1
+    w = np.sqrt(G / 1.0)
+    theta0 = np.array([179.999 / 180 * np.pi, 0.0, 0.0, -np.pi + 1e-6])
+    omega0 = np.array([0.0, 2 * w * (1 + 1e-9), -2 * w * (1 + 1e-6), 2e-5])  # rotating: m > 1
+    t = np.linspace(0.0, 12.0, steps)
+    wv = np.full(4, w)
+    fast = exact(theta0, omega0, wv, t, uniform=True)
+    slow = exact(theta0, omega0, wv, t)  # one ellipj per time
+    m = np.sin(theta0 / 2) ** 2 + (omega0 / (2 * w)) ** 2
+    lim = (1e-14 / np.abs(1 - m))[:, None]
+    for a, b in zip(fast, slow, strict=True):
+        assert np.all(np.abs(a - b) <= lim * np.maximum(1.0, np.abs(b)))

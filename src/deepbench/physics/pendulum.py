@@ -342,20 +342,21 @@ def _add(u: tuple[np.ndarray, ...], v: tuple[np.ndarray, ...], m: np.ndarray,
     """sn, cn, dn of every sum U_a + v_b, flattened to (B, A·Bv) with b fastest (the first
     ``keep`` columns if given):
     ((sn U cn v dn v + sn v cn U dn U), (cn U cn v − sn U dn U sn v dn v),
-    (dn U dn v − m sn U cn U sn v cn v)) / (1 − m sn²U sn²v)."""
+    (dn U dn v − m sn U cn U sn v cn v)) / D, D = 1 − m sn²U sn²v evaluated as the norm of the
+    first two numerators (sn² + cn² = 1): the difference loses digits near the separatrix."""
     su, cu, du = (a[:, :, None] for a in u)
     sv, cv, dv = (a[:, None, :] for a in v)
     mm = m[:, None, None]
-    inv = 1.0 - (mm * su * su) * (sv * sv)
-    np.divide(1.0, inv, out=inv)
     sn = su * (cv * dv)
     sn += (cu * du) * sv
-    sn *= inv
     cn = cu * cv
     cn -= (su * du) * (sv * dv)
-    cn *= inv
     dn = du * dv
     dn -= (mm * su * cu) * (sv * cv)
+    inv = np.hypot(sn, cn)
+    np.divide(1.0, inv, out=inv)
+    sn *= inv
+    cn *= inv
     dn *= inv
     shape = (len(m), su.shape[1] * sv.shape[2])
     return tuple(a.reshape(shape)[:, :keep] for a in (sn, cn, dn))  # type: ignore[return-value]
