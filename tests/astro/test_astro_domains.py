@@ -106,7 +106,7 @@ CASES = [dict(inclination=0.0, angle=0.0, cx=0.0, cy=0.0),
          dict(inclination=1.1, angle=0.7, cx=3.3, cy=-1.8, disc_thickness=0.2),
          dict(inclination=math.pi / 2, angle=2.0, cx=-0.4, cy=0.25, disc_thickness=0.05,
               bulge_fraction=0.5),
-         # discs thinner than a pixel: rendered on a refined grid (s = 14, 5, 2 and 32) and binned
+         # discs thinner than a pixel: rendered on a refined grid (refined up to 32 × 32) and binned
          dict(inclination=math.pi / 2, angle=0.3, cx=0.2, cy=-0.1, disc_thickness=0.05,
               disc_scale=0.75),
          dict(inclination=1.5, angle=2.6, cx=-2.0, cy=1.3, disc_thickness=0.02, disc_scale=1.5),
@@ -297,10 +297,12 @@ def test_bad_input_is_named_before_any_work():
 
 
 def test_discs_too_thin_for_the_finest_grid_are_refused_with_the_fix():
-    # 64 × 64: at most 32 × 32 fine pixels per pixel, so q·R_d ≥ 1/32 px; here 0.01 px
-    with pytest.raises(SpecError, match=r"params\.disc_thickness.*q·disc_scale ≥ 0\.0312 px"):
-        deepbench.simulate("astro.galaxy_domains", inclination=math.pi / 2, disc_thickness=0.01,
-                           disc_scale=0.5)
+    # edge-on along x at 0.5 kpc/px: q·R_d = 0.01 px needs y refined 100×, x 1×: allowed at 64²
+    # (409,600 fine pixels), refused at 256² (6.6 million > 2²²)
+    thin = dict(inclination=math.pi / 2, disc_thickness=0.01, disc_scale=0.5, angle=0.0)
+    assert GalaxyDomains({}).check_params({k: np.array([v]) for k, v in {**DEFAULTS, **thin}.items()}) == []
+    with pytest.raises(SpecError, match=r"params\.disc_thickness.*0\.01 px.*1×100 times finer"):
+        deepbench.simulate("astro.galaxy_domains", config={"height": 256, "width": 256}, **thin)
 
 
 def test_edge_on_stays_finite():

@@ -16,11 +16,12 @@ output is one domain of the *same* galaxy, pixel for pixel:
 divided by the pixel's area in pc²), computed by the astro renderer's method for all maps in one
 pass on shared nodes (:mod:`deepbench.astro.multirender`; each map to its own refinement depth, so a
 map does not depend on the other domains requested), so a map's sum × the pixel area (pc²) is the
-mass (or luminosity) inside the image. A disc whose apparent minor-axis scale length q·R_d is
-under 1 px (thin discs seen near edge-on, small discs) is rendered on a grid s = ⌈1 px / q·R_d⌉
-times finer and binned s × s, at most 2²² fine pixels per image (s ≤ 32 at 64 × 64); a disc thinner
-than 1/s_max px is refused before any work, naming the fix. Values are clipped at 0: the
-renderer's pixel filter leaves tails that can dip about 1e-7 of a map's peak below zero.
+mass (or luminosity) inside the image. A disc whose profile varies on less than 1 px along x or
+y (thin discs seen near edge-on, small discs) is rendered on a grid refined s_x × s_y times
+(s_x = ⌈1 px / its scale along x⌉, likewise y, from q·R_d and the position angle) and binned, at
+most 2²² fine pixels per image; a disc too thin for that is refused before any work, naming the
+fix. Values are clipped at 0: the renderer's pixel filter leaves tails that can dip about 1e-7 of
+a map's peak below zero.
 
 **Geometry.** Each disc component has the same intrinsic (edge-on) axis ratio ``disc_thickness``
 q₀ = h_z / R (its 3-D density is stratified on similar oblate spheroids), so at inclination i it
@@ -381,16 +382,18 @@ class GalaxyDomains(ImageSimulator):
         h, w = self.shape
         sin_i = np.sin(params["inclination"])
         q = np.sqrt(np.cos(params["inclination"]) ** 2 + (params["disc_thickness"] * sin_i) ** 2)
-        minor = q * params["disc_scale"] / self.config["pixel_scale"]
-        bad = np.flatnonzero(minor * MAX_SUPERSAMPLING(h, w) < MIN_SCALE_PX)
+        rd = params["disc_scale"] / self.config["pixel_scale"]
+        sx, sy = refinement(q, rd, params["angle"])
+        bad = np.flatnonzero(sx * sy * (h * w) > MAX_FINE_PIXELS)
         if bad.size == 0:
             return []
         i = bad[0]
         return [Problem("params.disc_thickness", float(params["disc_thickness"][i]),
-                        f"an apparent minor-axis disc scale length q·disc_scale ≥ "
-                        f"{MIN_SCALE_PX / MAX_SUPERSAMPLING(h, w):.3g} px at a {h}×{w} image "
-                        f"(sample {i}: {minor[i]:.3g} px; raise disc_thickness or disc_scale, "
-                        "lower inclination or pixel_scale, or use a smaller image)")]
+                        f"a disc the {h}×{w} image can resolve: sample {i} (apparent minor-axis "
+                        f"scale length q·disc_scale = {q[i] * rd[i]:.3g} px) needs a grid "
+                        f"{int(sx[i])}×{int(sy[i])} times finer, over the {MAX_FINE_PIXELS:,} fine "
+                        "pixels allowed; raise disc_thickness or disc_scale, lower inclination "
+                        "or pixel_scale, or use a smaller image")]
 
     def check_config(self, config: Mapping[str, Any], path: str) -> list[Problem]:
         domains = config["domains"]
@@ -461,7 +464,7 @@ class GalaxyDomains(ImageSimulator):
             "sigma_dm": 2.0 * rho_s * rs, "log_rs2": 2.0 * np.log(rs_px)},
             cfg["bulge_sersic_index"])
         rendered = _render(fields, x0, y0, np.stack([levels[k] for k in names]), self.shape,
-                           supersampling(q * rd, h, w))
+                           *refinement(q, rd, p["angle"]))
         maps = dict(zip(names, rendered, strict=True))
         if "hi_brightness" in domains:
             maps["hi_brightness"] = maps["hi"] * np.float32(HI_K_KMS_PER_MSUN_PC2)
@@ -480,60 +483,73 @@ MIN_SCALE_PX = 1.0
 grid: unrefined, the pixel filter misses a thin disc's light by ~1e-2 at 0.25 px and by ~1 at
 0.02 px (measured; with refinement, within 1e-3, tested down to the finest grid)."""
 
-_MAX_FINE_PIXELS = 1 << 22
+MAX_FINE_PIXELS = 1 << 22
+"""At most this many fine pixels per image (the refined grid of a thin disc)."""
 
 
-def MAX_SUPERSAMPLING(h: int, w: int) -> int:  # noqa: N802 (a derived constant)
-    """The largest grid refinement factor for an h × w image (at most 2^22 fine pixels)."""
-    return max(1, int(math.isqrt(_MAX_FINE_PIXELS // (h * w))))
+def refinement(q: np.ndarray, rd_px: np.ndarray, angle: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample, the factors (s_x, s_y) (int, ≥ 1) by which the pixel grid is refined along x
+    and y so that the disc's profile varies on at least MIN_SCALE_PX fine pixels along each axis.
 
-
-def supersampling(minor_px: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Per sample, the factor s (int, ≥ 1) by which the pixel grid is refined so that the disc's
-    apparent minor-axis scale length is at least MIN_SCALE_PX fine pixels."""
-    s = np.ceil(MIN_SCALE_PX / np.maximum(minor_px, 1e-300))
-    return np.clip(s, 1, MAX_SUPERSAMPLING(h, w)).astype(np.int64)
+    Across an ellipse of semi-axes a = R_d, b = q·R_d at position angle φ, the profile's scale
+    along x is ab/√(a² sin²φ + b² cos²φ) (along y, cos and sin swap): a thin disc lying along x
+    needs only y refined.
+    """
+    minor = q * rd_px
+    c2, s2 = np.cos(angle) ** 2, np.sin(angle) ** 2
+    with np.errstate(divide="ignore"):
+        along_x = minor / np.sqrt(s2 + q * q * c2)
+        along_y = minor / np.sqrt(c2 + q * q * s2)
+        sx = np.ceil(MIN_SCALE_PX / along_x)
+        sy = np.ceil(MIN_SCALE_PX / along_y)
+    big = float(MAX_FINE_PIXELS)   # beyond any allowed grid: refused by check_params
+    return (np.clip(sx, 1, big).astype(np.int64), np.clip(sy, 1, big).astype(np.int64))
 
 
 class _Finer:
-    """A FieldSet seen on a grid ``s`` times finer: offsets in fine pixels, values per fine pixel."""
+    """A FieldSet seen on a grid refined s_x × s_y: offsets in fine pixels, values per fine
+    pixel."""
 
-    def __init__(self, fields: _GalaxyFields, s: int):
-        self.fields, self.s, self.count = fields, s, fields.count
+    def __init__(self, fields: _GalaxyFields, sx: int, sy: int):
+        self.fields, self.sx, self.sy, self.count = fields, sx, sy, fields.count
 
     def view(self, sel: slice | np.ndarray, scale: float, batch_last: bool) -> _FinerView:
-        return _FinerView(self.fields.view(sel, scale / self.s**2, batch_last), 1.0 / self.s)
+        return _FinerView(self.fields.view(sel, scale / (self.sx * self.sy), batch_last),
+                          1.0 / self.sx, 1.0 / self.sy)
 
 
 class _FinerView:
-    def __init__(self, inner: _GalaxyView, step: float):
-        self.inner, self.step = inner, np.float32(step)
+    def __init__(self, inner: _GalaxyView, step_x: float, step_y: float):
+        self.inner, self.step_x, self.step_y = inner, np.float32(step_x), np.float32(step_y)
 
     def select(self, fields: np.ndarray) -> _FinerView:
-        return _FinerView(self.inner.select(fields), float(self.step))
+        return _FinerView(self.inner.select(fields), float(self.step_x), float(self.step_y))
 
     def __call__(self, dx: np.ndarray, dy: np.ndarray, out: np.ndarray) -> None:
-        self.inner(dx * self.step, dy * self.step, out)
+        self.inner(dx * self.step_x, dy * self.step_y, out)
 
 
 def _render(fields: _GalaxyFields, x0: np.ndarray, y0: np.ndarray, levels: np.ndarray,
-            shape: tuple[int, int], factor: np.ndarray) -> np.ndarray:
-    """Pixel integrals (K, B, H, W) of ``fields``; samples with ``factor`` s > 1 are rendered on an
-    (sH, sW) grid and binned s × s (grouped by s: a few groups, not a loop per sample)."""
-    if np.all(factor == 1):
+            shape: tuple[int, int], sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
+    """Pixel integrals (K, B, H, W) of ``fields``; samples refined (s_x, s_y) ≠ (1, 1) are rendered
+    on an (s_y H, s_x W) grid and binned (grouped by the pair: a few groups, not a loop per
+    sample)."""
+    if np.all(sx == 1) and np.all(sy == 1):
         return render_fields(fields, x0, y0, levels, shape)
     h, w = shape
     out = np.empty((fields.count, len(x0), h, w), dtype=np.float32)
-    for s in np.unique(factor):
-        idx = np.flatnonzero(factor == s)
+    pairs, group = np.unique(np.stack([sx, sy], axis=1), axis=0, return_inverse=True)
+    for g, (fx, fy) in enumerate(pairs.tolist()):
+        idx = np.flatnonzero(group.reshape(-1) == g)
         sub = fields.subset(idx)
-        if s == 1:
+        if fx == fy == 1:
             out[:, idx] = render_fields(sub, x0[idx], y0[idx], levels[:, idx], shape)
             continue
-        fine = render_fields(_Finer(sub, int(s)), s * x0[idx] + (s - 1) / 2,
-                             s * y0[idx] + (s - 1) / 2, levels[:, idx], (h * s, w * s),
-                             block=max(1, 16 // int(s * s)))
-        out[:, idx] = fine.reshape(fields.count, idx.size, h, s, w, s).sum(
+        fine = render_fields(_Finer(sub, fx, fy), fx * x0[idx] + (fx - 1) / 2,
+                             fy * y0[idx] + (fy - 1) / 2, levels[:, idx], (h * fy, w * fx),
+                             block=max(1, 16 // (fx * fy)))
+        out[:, idx] = fine.reshape(fields.count, idx.size, h, fy, w, fx).sum(
             axis=(3, 5), dtype=np.float64)
     return out
 

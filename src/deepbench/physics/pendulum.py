@@ -353,7 +353,7 @@ def _add(u: tuple[np.ndarray, ...], v: tuple[np.ndarray, ...], m: np.ndarray,
     cn -= (su * du) * (sv * dv)
     dn = du * dv
     dn -= (mm * su * cu) * (sv * cv)
-    inv = np.hypot(sn, cn)
+    inv = np.sqrt(sn * sn + cn * cn)
     np.divide(1.0, inv, out=inv)
     sn *= inv
     cn *= inv
