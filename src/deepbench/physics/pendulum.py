@@ -53,13 +53,14 @@ GRAVITY = (
 GRAVITY_ALTERNATIVE = Alternative("g", (("g",), ("G", "M", "r")),
                                   lambda p: p["G"] * p["M"] / p["r"] ** 2)
 BLOCK = 1 << 15  # elements per cache block of rows in the uniform-grid path
+NEAR_SEPARATRIX = 0.99  # SciPy parameter above which the uniform tables call ellipj at every entry
 
 
 class Pendulum(_common.GridSeries):
     """Simple (Newtonian) pendulum: exact nonlinear solution at any amplitude, or small-angle."""
 
     name = "physics.pendulum"
-    version = 2  # 2: uniform grids compute the outputs from the addition theorem in fewer steps
+    version = 2  # 2: uniform grids: outputs from the addition theorem in fewer steps, tables by repeated addition
     summary = ("simple pendulum, exact (Jacobi elliptic functions; libration and rotation) or "
                "small-angle; angle, angular velocity, bob position and energies over time")
     params = (
@@ -320,9 +321,12 @@ def _uniform_tables(start: np.ndarray, step: np.ndarray, m: np.ndarray, steps: i
     """sn, cn, dn at the block starts ``start + S²·j·step`` and at the offsets ``j·step``
     (j < S²), from which :func:`_add` gives them at ``start + j·step`` (j < steps; DLMF 22.8.1–3).
 
-    With S = ⌈T^⅓⌉, ``ellipj`` runs on the offsets j·step and S·j·step (j < S) and on the block
-    starts (j < ⌈T/S²⌉): about 3·T^⅓ calls per sample instead of T; the rest is arithmetic (two
-    applications of the addition theorem).
+    With S = ⌈T^⅓⌉, ``ellipj`` runs four times per sample (at ``step``, ``S·step``, ``S²·step`` and
+    ``start``); the multiples j·step, j·S·step (j < S) and the block starts (j < ⌈T/S²⌉) follow by
+    repeated addition, each a few ulp (tested against one ``ellipj`` per step). Near the
+    separatrix (parameter > NEAR_SEPARATRIX), where repeated addition loses digits, ``ellipj``
+    gives every entry (about 3·T^⅓ calls). The rest is one more application of the addition
+    theorem.
     """
     from scipy.special import ellipj
 
@@ -330,11 +334,46 @@ def _uniform_tables(start: np.ndarray, step: np.ndarray, m: np.ndarray, steps: i
     while size**3 < steps:
         size += 1
     blocks = -(-steps // size**2)
-    m2 = m[:, None]
-    fine = ellipj(step[:, None] * np.arange(size), m2)[:3]
-    coarse = ellipj_reduced((step * size)[:, None] * np.arange(size), m)
-    starts = ellipj_reduced(start[:, None] + (step * size**2)[:, None] * np.arange(blocks), m)
+    fine = _multiples(tuple(ellipj(step, m)[:3]), None, m, size)
+    coarse = _multiples(_one_ellipj(step * size, m), None, m, size)
+    starts = _multiples(_one_ellipj(step * size**2, m), _one_ellipj(start, m), m, blocks)
+    near = np.flatnonzero(m > NEAR_SEPARATRIX)  # repeated addition loses digits there: direct
+    if near.size:
+        mn = m[near]
+        direct = (ellipj(step[near, None] * np.arange(size), mn[:, None])[:3],
+                  ellipj_reduced((step[near] * size)[:, None] * np.arange(size), mn),
+                  ellipj_reduced(start[near, None]
+                                 + (step[near] * size**2)[:, None] * np.arange(blocks), mn))
+        for table, exact_rows in zip((fine, coarse, starts), direct, strict=True):
+            for a, d in zip(table, exact_rows, strict=True):
+                a[near] = d
     return starts, _add(coarse, fine, m)
+
+
+def _one_ellipj(u: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, ...]:
+    """sn, cn, dn of one argument per sample (B,), reduced as in :func:`ellipj_reduced`."""
+    return tuple(a[:, 0] for a in ellipj_reduced(u[:, None], m))
+
+
+def _multiples(inc: tuple[np.ndarray, ...], first: tuple[np.ndarray, ...] | None,
+               m: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """sn, cn, dn at first + j·inc for j < count, as (B, count), by repeated addition (``first``
+    None: 0, where sn, cn, dn = 0, 1, 1)."""
+    b = len(m)
+    out = tuple(np.empty((b, count)) for _ in range(3))
+    if first is None:
+        first = (np.zeros(b), np.ones(b), np.ones(b))
+    for a, f in zip(out, first, strict=True):
+        a[:, 0] = f
+    si, ci, di = inc
+    for j in range(1, count):  # sequential in j (each multiple from the last); vectorised over B
+        sa, ca, da = (a[:, j - 1] for a in out)
+        ns = sa * (ci * di) + si * (ca * da)
+        nc = ca * ci - (sa * da) * (si * di)
+        nd = da * di - (m * sa * ca) * (si * ci)
+        inv = 1.0 / np.sqrt(ns * ns + nc * nc)
+        out[0][:, j], out[1][:, j], out[2][:, j] = ns * inv, nc * inv, nd * inv
+    return out
 
 
 def _add(u: tuple[np.ndarray, ...], v: tuple[np.ndarray, ...], m: np.ndarray,
