@@ -60,7 +60,7 @@ class Pendulum(_common.GridSeries):
     """Simple (Newtonian) pendulum: exact nonlinear solution at any amplitude, or small-angle."""
 
     name = "physics.pendulum"
-    version = 2  # 2: uniform grids: outputs from the addition theorem in fewer steps, tables by repeated addition
+    version = 2  # 2: uniform grids: outputs via the addition theorem, tables by repeated addition
     summary = ("simple pendulum, exact (Jacobi elliptic functions; libration and rotation) or "
                "small-angle; angle, angular velocity, bob position and energies over time")
     params = (
