@@ -292,6 +292,27 @@ def test_batches_equal_samples_drawn_alone():
         np.testing.assert_array_equal(batch[i], alone[0])
 
 
+@pytest.mark.parametrize("antialias", [True, False])
+def test_sub_batches_are_equal_sized_and_do_not_change_images(monkeypatch, antialias):
+    rng = np.random.default_rng(4)
+    n = 203
+    edges = (R.ellipse(rng.uniform(0.5, 9, n), rng.uniform(0.5, 9, n), rng.uniform(0, 6, n))
+             + R.polygon(*np.multiply.outer([[-1, 1, 1, -1], [-1, -1, 1, 1]], rng.uniform(0.3, 6, n))
+                         .transpose(0, 2, 1)))
+    edges = edges.moved(rng.uniform(-2, 30, n), rng.uniform(-2, 30, n))
+    image = np.arange(n) // 3
+    slot = np.arange(n) % 3
+    whole = R.rasterise(edges, (28, 28), antialias)
+    top = R.maximum(edges, (28, 28), image, slot, image[-1] + 1, antialias)
+    monkeypatch.setattr(R, "BATCH_CELLS", 50 * 28 * 30)  # at most 50 regions: 5 sub-batches
+    sizes = [o1 - o0 for o0, o1, *_ in R._sub_batches(edges, (28, 28), antialias)]
+    assert sizes == [41, 41, 41, 41, 39]
+    assert [o1 - o0 for o0, o1, _ in R.blocks(edges, (28, 28), antialias, align=4)] == [44, 44, 44, 44, 27]
+    np.testing.assert_array_equal(R.rasterise(edges, (28, 28), antialias), whole)
+    np.testing.assert_array_equal(R.maximum(edges, (28, 28), image, slot, image[-1] + 1, antialias), top)
+    assert whole.max() > 0.9 and np.count_nonzero(whole) > 20 * n
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.floats(-3, 3), st.floats(-3, 3), st.floats(1, 12), st.integers(3, 12), st.floats(-3, 3))
 def test_polygon_invariant_under_rotation_by_its_symmetry(dx, dy, r, n, angle):

@@ -40,7 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 Arr = NDArray[np.float64]
 Image = NDArray[np.float32]
 TAU = 2 * np.pi
-BATCH_CELLS = 1 << 19  # cells per sub-batch: the buffers and temporaries stay in cache
+BATCH_CELLS = 1 << 20  # cells per sub-batch at most: the buffers and temporaries stay in cache
 COLUMN_MAJOR_UP_TO = 66  # widest row (W + 2 cells) summed column by column
 
 __all__ = ["Edges", "polygon", "ellipse", "annular_sector", "rasterise", "blocks", "maximum", "TAU"]
@@ -337,6 +337,9 @@ def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: i
     may leave values of about −1e-16) or 0/1."""
     h, w = shape
     step = max(align, BATCH_CELLS // (h * (w + 2)) // align * align)
+    if edges.n > step:  # as many sub-batches, of (nearly) equal sizes
+        size = -(-edges.n // -(-edges.n // step))
+        step = -(-size // align) * align
     pieces = _coverage if antialias else _centres
     for o0 in range(0, edges.n, step):
         o1 = min(edges.n, o0 + step)
