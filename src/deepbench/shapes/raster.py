@@ -308,14 +308,14 @@ def maximum(edges: Edges, shape: tuple[int, int], image: NDArray[np.intp], slot:
     buf = np.empty((0, w), dtype=np.float32)
     for o0, o1, rows, acc in _sub_batches(edges, shape, antialias, slot=slot, clamp=False):
         n = o1 - o0
-        region, line = np.divmod(rows, h)  # rows are ordered by slot, then region and line
-        region %= n
-        region += o0
-        target = image[region] * h + line
+        # rows are ordered by slot, then region and line: row (j·n + k)·h + i of the sub-batch goes
+        # to row image[o0 + k]·h + i of the output (a table over one slot's rows: no division)
+        table = (image[o0:o1, None] * h + np.arange(h)).ravel()
         bounds = np.searchsorted(rows, np.arange(int(slot[o0:o1].max()) + 2) * (n * h))
         for j in range(bounds.size - 1):  # over the slots, not the samples: each image once per slot
             part = slice(bounds[j], bounds[j + 1])
-            t = target[part]
+            t = rows[part] - j * n * h
+            np.take(table, t, out=t)
             if buf.shape[0] < t.size:
                 buf = np.empty((t.size, w), dtype=np.float32)
             vals = buf[: t.size]
