@@ -41,6 +41,7 @@ Arr = NDArray[np.float64]
 Image = NDArray[np.float32]
 TAU = 2 * np.pi
 BATCH_CELLS = 1 << 20  # cells per sub-batch at most: the buffers and temporaries stay in cache
+Lines = list[tuple[NDArray[np.intp], NDArray[np.intp] | None]]  # see _row_sums
 COLUMN_MAJOR_UP_TO = 66  # widest row (W + 2 cells) summed column by column
 
 __all__ = ["Edges", "polygon", "ellipse", "annular_sector", "rasterise", "blocks", "maximum", "TAU"]
@@ -367,10 +368,10 @@ def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: i
 
 
 def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
-              ) -> tuple[list[NDArray[np.intp]], list[NDArray[np.intp]], Arr, int]:
-    """Every piece's row (over the sub-batch) and column, the weights for exact pixel areas, and
-    the row stride: piece i of n adds its area (weight i) to its cell and cover − area (weight
-    i + n) to the next one.
+              ) -> tuple[Lines, list[NDArray[np.intp]], Arr, int]:
+    """Every piece's row (over the sub-batch; as the row pieces' rows and each piece's row piece)
+    and column, the weights for exact pixel areas, and the row stride: piece i of n adds its area
+    (weight i) to its cell and cover − area (weight i + n) to the next one.
 
     A piece's area is −∫(x_right − x)dy and its cover −∫dy (negated, so that regions of positive
     orientation come out positive); for arcs ∫ x dy is the chord's trapezoid plus the elliptic
@@ -409,7 +410,7 @@ def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
     area[kc:] = np.where(xbar <= 0, arc_cover,
                          arc_cover * (col[kc:] + 1 - xbar) + arcs["half_det"][r] * (dt - _sin(dt)))
     cover -= area
-    return [line[src].astype(np.intp)], [col.astype(np.intp)], weight, w + 2
+    return [(line.astype(np.intp), src)], [col.astype(np.intp)], weight, w + 2
 
 
 def _row_pieces(seg: Arr, arcs: dict[str, Arr], h: int
@@ -453,11 +454,12 @@ def _row_pieces(seg: Arr, arcs: dict[str, Arr], h: int
     return line, xlo, xhi, dy, k, r, lo_end, hi_end
 
 
-def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weight: Arr,
-              n_rows: int, stride: int, width: int) -> tuple[NDArray[np.intp], Arr]:
+def _row_sums(lines: Lines, cols: list[NDArray[np.intp]], weight: Arr, n_rows: int, stride: int, width: int
+              ) -> tuple[NDArray[np.intp], Arr]:
     """Cumulative sums along x of the weights added at (line, col), for the rows that have any;
     the pieces' (line, col) come in parts, in order (with n pieces and 2n weights, weight n + i goes
-    to the cell after piece i's). Only the first ``width`` columns are summed.
+    to the cell after piece i's). A part's lines are given as (line, src): piece i's is
+    line[src[i]] (src None: line[i]). Only the first ``width`` columns are summed.
 
     Only rows that some piece crosses can be non-zero, so the buffer holds just those (about a
     third of a scene's rows). It is returned as (stride, rows). For narrow images it is laid out
@@ -468,7 +470,7 @@ def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weigh
     result is the same to the bit.
     """
     active = np.zeros(n_rows, dtype=bool)
-    for line in lines:
+    for line, _ in lines:
         active[line] = True
     rows = np.flatnonzero(active)
     m = rows.size
@@ -476,13 +478,16 @@ def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weigh
     place[rows] = np.arange(m)
     wide = stride > COLUMN_MAJOR_UP_TO  # wide rows: NumPy's row-wise sum is fine, and the later
     # transposed scatter into the images would cost more than it saves
-    n = sum(line.size for line in lines)
+    n = sum(col.size for col in cols)
     index = np.empty(weight.size, dtype=np.intp)  # the buffer cell of every deposit
     k = 0
-    for line, col in zip(lines, cols, strict=True):
-        part = index[k: k + line.size]
-        k += line.size
-        np.take(place, line, out=part)
+    for (line, src), col in zip(lines, cols, strict=True):
+        part = index[k: k + col.size]
+        k += col.size
+        if src is None:
+            np.take(place, line, out=part)
+        else:
+            np.take(place[line], src, out=part)
         if wide:
             part *= stride
             part += col
@@ -685,7 +690,7 @@ def _sin(x: Arr) -> Arr:
 
 
 def _centres(seg: Arr, arcs: dict[str, Arr], h: int, w: int
-             ) -> tuple[list[NDArray[np.intp]], list[NDArray[np.intp]], Arr, int]:
+             ) -> tuple[Lines, list[NDArray[np.intp]], Arr, int]:
     """Like :func:`_coverage` for 0/1 images: each crossing of a row of pixel centres steps the
     winding number by ±1 at the first centre to its right."""
     o, x0, y0, x1, y1 = seg
@@ -710,4 +715,4 @@ def _centres(seg: Arr, arcs: dict[str, Arr], h: int, w: int
         cols.append(np.clip(np.ceil(x_at(row + 0.5, src) - 0.5), 0, w).astype(np.intp))
         lines.append((own[src] * h + row).astype(np.intp))
         steps.append(sign[src])
-    return lines, cols, np.concatenate(steps), w + 1
+    return [(line, None) for line in lines], cols, np.concatenate(steps), w + 1
