@@ -292,6 +292,23 @@ def test_batches_equal_samples_drawn_alone():
         np.testing.assert_array_equal(batch[i], alone[0])
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from([-1.5, -0.0, 0.0, 2.0, np.inf])), max_size=12),
+       st.lists(st.floats(-3, 3), min_size=6, max_size=6))
+def test_per_owner_extremes_equal_ufunc_at(items, start):
+    items.sort(key=lambda t: t[0])  # owners sorted (stable: values keep their order)
+    owner = np.array([o for o, _ in items], dtype=np.float64)
+    low = np.array([v for _, v in items], dtype=np.float64)
+    high = -low
+    lo, hi = np.array(start), -np.array(start)
+    ref_lo, ref_hi = lo.copy(), hi.copy()
+    np.minimum.at(ref_lo, owner.astype(np.intp), low)
+    np.maximum.at(ref_hi, owner.astype(np.intp), high)
+    R._extremes(lo, hi, owner, low, high)
+    np.testing.assert_array_equal(lo.view(np.int64), ref_lo.view(np.int64))  # to the bit, ±0 too
+    np.testing.assert_array_equal(hi.view(np.int64), ref_hi.view(np.int64))
+
+
 @pytest.mark.parametrize("antialias", [True, False])
 def test_sub_batches_are_equal_sized_and_do_not_change_images(monkeypatch, antialias):
     rng = np.random.default_rng(4)

@@ -112,8 +112,7 @@ class Edges:
         hi = np.full((2, self.n), -np.inf)
         for o, x0, y0, x1, y1 in self.segments:
             for k, (a, b) in enumerate(((x0, x1), (y0, y1))):
-                np.minimum.at(lo[k], o.astype(np.intp), np.minimum(a, b))
-                np.maximum.at(hi[k], o.astype(np.intp), np.maximum(a, b))
+                _extremes(lo[k], hi[k], o, np.minimum(a, b), np.maximum(a, b))
         for o, cx, cy, ux, uy, vx, vy, t0, t1 in self.arcs:
             t_lo, t_hi = np.minimum(t0, t1), np.maximum(t0, t1)
             c0, s0, c1, s1 = np.cos(t0), np.sin(t0), np.cos(t1), np.sin(t1)
@@ -128,8 +127,7 @@ class Edges:
                                   c + m * (1.0 - 2.0 * np.abs(odd - (i % 2))), np.nan)
                          for i in range(3)]
                 vals = np.stack([*ends, *turns])
-                np.minimum.at(lo[k], o.astype(np.intp), np.nanmin(vals, axis=0))
-                np.maximum.at(hi[k], o.astype(np.intp), np.nanmax(vals, axis=0))
+                _extremes(lo[k], hi[k], o, np.nanmin(vals, axis=0), np.nanmax(vals, axis=0))
         return np.stack([lo[0], lo[1], hi[0], hi[1]], axis=1)
 
     def block(self, o0: int, o1: int) -> tuple[Arr, Arr]:
@@ -142,6 +140,17 @@ class Edges:
             return np.concatenate(parts, axis=1) if parts else np.empty((rows, 0))
 
         return cut(self.segments, 5), cut(self.arcs, 9)
+
+
+def _extremes(lo: Arr, hi: Arr, owner: Arr, low: Arr, high: Arr) -> None:
+    """lo[k] = min(lo[k], low[i]) and hi[k] = max(hi[k], high[i]) over the i with owner[i] = k
+    (owners sorted): one reduction per run of equal owners (``np.minimum.at`` without its cost)."""
+    if not owner.size:
+        return
+    starts = np.flatnonzero(np.diff(owner, prepend=-1.0))
+    own = owner[starts].astype(np.intp)
+    lo[own] = np.minimum(lo[own], np.minimum.reduceat(low, starts))
+    hi[own] = np.maximum(hi[own], np.maximum.reduceat(high, starts))
 
 
 def _owners(n: int, keep: NDArray[np.bool_]) -> Arr:
