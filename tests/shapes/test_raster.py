@@ -281,12 +281,13 @@ def test_bounding_boxes_are_tight(size, aspect, angle, x, y, span):
 
 def test_batches_equal_samples_drawn_alone():
     rng = np.random.default_rng(3)
-    n = 600  # more than one sub-batch
+    n = 1300  # two sub-batches of 650 (at most 1 << 20 cells of 28 x 30 each)
     params = {"radius": rng.uniform(0.5, 20, n), "n_sides": rng.integers(3, 9, n).astype(float),
               "angle": rng.uniform(0, 6, n), "cx": rng.uniform(-20, 20, n), "cy": rng.uniform(-20, 20, n)}
     sim = Polygon({"filled": False})
     batch = sim.simulate({**params, "line_width": np.full(n, 1.5)}, rng).outputs["image"]
-    for i in (0, 257, 599):
+    assert [o1 - o0 for o0, o1, _ in R.blocks(sim.drawn(params, np.full(n, 1.5)), (28, 28))] == [650, 650]
+    for i in (0, 649, 650, 1299):
         alone = sim.simulate({k: v[i:i + 1] for k, v in params.items()} | {"line_width": np.full(1, 1.5)},
                              rng).outputs["image"]
         np.testing.assert_array_equal(batch[i], alone[0])

@@ -21,7 +21,9 @@ shapes partly or wholly outside are exact. ``antialias=False`` uses the same pie
 of a row of pixel centres adds ±1 at the first centre to its right, and the cumulative sum is the
 winding number at every centre (a pixel is on iff its centre is inside).
 
-Work is vectorised over every piece of a sub-batch of regions (``BATCH_CELLS`` cells) at once
+Work is vectorised over every piece of a sub-batch of regions (at most ``BATCH_CELLS`` cells;
+a call's sub-batches hold equally many regions, rounded up to a multiple of ``align``, the last
+the rest) at once
 (pieces enumerated from crossing counts, straight and curved ones in the same splits, then one
 ``np.bincount`` of all deposits into the cell buffers); the buffer holds only
 the rows that some piece crosses (the others are 0), column-major, so the sums along x are one
