@@ -281,15 +281,54 @@ def test_bounding_boxes_are_tight(size, aspect, angle, x, y, span):
 
 def test_batches_equal_samples_drawn_alone():
     rng = np.random.default_rng(3)
-    n = 600  # more than one sub-batch
+    n = 1300  # two sub-batches of 650 (at most 1 << 20 cells of 28 x 30 each)
     params = {"radius": rng.uniform(0.5, 20, n), "n_sides": rng.integers(3, 9, n).astype(float),
               "angle": rng.uniform(0, 6, n), "cx": rng.uniform(-20, 20, n), "cy": rng.uniform(-20, 20, n)}
     sim = Polygon({"filled": False})
     batch = sim.simulate({**params, "line_width": np.full(n, 1.5)}, rng).outputs["image"]
-    for i in (0, 257, 599):
+    assert [o1 - o0 for o0, o1, _ in R.blocks(sim.drawn(params, np.full(n, 1.5)), (28, 28))] == [650, 650]
+    for i in (0, 649, 650, 1299):
         alone = sim.simulate({k: v[i:i + 1] for k, v in params.items()} | {"line_width": np.full(1, 1.5)},
                              rng).outputs["image"]
         np.testing.assert_array_equal(batch[i], alone[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from([-1.5, -0.0, 0.0, 2.0, np.inf])), max_size=12),
+       st.lists(st.floats(-3, 3), min_size=6, max_size=6))
+def test_per_owner_extremes_equal_ufunc_at(items, start):
+    items.sort(key=lambda t: t[0])  # owners sorted (stable: values keep their order)
+    owner = np.array([o for o, _ in items], dtype=np.float64)
+    low = np.array([v for _, v in items], dtype=np.float64)
+    high = -low
+    lo, hi = np.array(start), -np.array(start)
+    ref_lo, ref_hi = lo.copy(), hi.copy()
+    np.minimum.at(ref_lo, owner.astype(np.intp), low)
+    np.maximum.at(ref_hi, owner.astype(np.intp), high)
+    R._extremes(lo, hi, owner, low, high)
+    np.testing.assert_array_equal(lo.view(np.int64), ref_lo.view(np.int64))  # to the bit, ±0 too
+    np.testing.assert_array_equal(hi.view(np.int64), ref_hi.view(np.int64))
+
+
+@pytest.mark.parametrize("antialias", [True, False])
+def test_sub_batches_are_equal_sized_and_do_not_change_images(monkeypatch, antialias):
+    rng = np.random.default_rng(4)
+    n = 203
+    edges = (R.ellipse(rng.uniform(0.5, 9, n), rng.uniform(0.5, 9, n), rng.uniform(0, 6, n))
+             + R.polygon(*np.multiply.outer([[-1, 1, 1, -1], [-1, -1, 1, 1]], rng.uniform(0.3, 6, n))
+                         .transpose(0, 2, 1)))
+    edges = edges.moved(rng.uniform(-2, 30, n), rng.uniform(-2, 30, n))
+    image = np.arange(n) // 3
+    slot = np.arange(n) % 3
+    whole = R.rasterise(edges, (28, 28), antialias)
+    top = R.maximum(edges, (28, 28), image, slot, image[-1] + 1, antialias)
+    monkeypatch.setattr(R, "BATCH_CELLS", 50 * 28 * 30)  # at most 50 regions: 5 sub-batches
+    sizes = [o1 - o0 for o0, o1, *_ in R._sub_batches(edges, (28, 28), antialias)]
+    assert sizes == [41, 41, 41, 41, 39]
+    assert [o1 - o0 for o0, o1, _ in R.blocks(edges, (28, 28), antialias, align=4)] == [44, 44, 44, 44, 27]
+    np.testing.assert_array_equal(R.rasterise(edges, (28, 28), antialias), whole)
+    np.testing.assert_array_equal(R.maximum(edges, (28, 28), image, slot, image[-1] + 1, antialias), top)
+    assert whole.max() > 0.9 and np.count_nonzero(whole) > 20 * n
 
 
 @settings(max_examples=20, deadline=None)

@@ -21,7 +21,9 @@ shapes partly or wholly outside are exact. ``antialias=False`` uses the same pie
 of a row of pixel centres adds ±1 at the first centre to its right, and the cumulative sum is the
 winding number at every centre (a pixel is on iff its centre is inside).
 
-Work is vectorised over every piece of a sub-batch of regions (``BATCH_CELLS`` cells) at once
+Work is vectorised over every piece of a sub-batch of regions (at most ``BATCH_CELLS`` cells;
+a call's sub-batches hold equally many regions, rounded up to a multiple of ``align``, the last
+the rest) at once
 (pieces enumerated from crossing counts, straight and curved ones in the same splits, then one
 ``np.bincount`` of all deposits into the cell buffers); the buffer holds only
 the rows that some piece crosses (the others are 0), column-major, so the sums along x are one
@@ -40,7 +42,8 @@ from numpy.typing import ArrayLike, NDArray
 Arr = NDArray[np.float64]
 Image = NDArray[np.float32]
 TAU = 2 * np.pi
-BATCH_CELLS = 1 << 19  # cells per sub-batch: the buffers and temporaries stay in cache
+BATCH_CELLS = 1 << 20  # cells per sub-batch at most: the buffers and temporaries stay in cache
+Lines = list[tuple[NDArray[np.intp], NDArray[np.intp] | None]]  # see _row_sums
 COLUMN_MAJOR_UP_TO = 66  # widest row (W + 2 cells) summed column by column
 
 __all__ = ["Edges", "polygon", "ellipse", "annular_sector", "rasterise", "blocks", "maximum", "TAU"]
@@ -111,8 +114,7 @@ class Edges:
         hi = np.full((2, self.n), -np.inf)
         for o, x0, y0, x1, y1 in self.segments:
             for k, (a, b) in enumerate(((x0, x1), (y0, y1))):
-                np.minimum.at(lo[k], o.astype(np.intp), np.minimum(a, b))
-                np.maximum.at(hi[k], o.astype(np.intp), np.maximum(a, b))
+                _extremes(lo[k], hi[k], o, np.minimum(a, b), np.maximum(a, b))
         for o, cx, cy, ux, uy, vx, vy, t0, t1 in self.arcs:
             t_lo, t_hi = np.minimum(t0, t1), np.maximum(t0, t1)
             c0, s0, c1, s1 = np.cos(t0), np.sin(t0), np.cos(t1), np.sin(t1)
@@ -127,8 +129,7 @@ class Edges:
                                   c + m * (1.0 - 2.0 * np.abs(odd - (i % 2))), np.nan)
                          for i in range(3)]
                 vals = np.stack([*ends, *turns])
-                np.minimum.at(lo[k], o.astype(np.intp), np.nanmin(vals, axis=0))
-                np.maximum.at(hi[k], o.astype(np.intp), np.nanmax(vals, axis=0))
+                _extremes(lo[k], hi[k], o, np.nanmin(vals, axis=0), np.nanmax(vals, axis=0))
         return np.stack([lo[0], lo[1], hi[0], hi[1]], axis=1)
 
     def block(self, o0: int, o1: int) -> tuple[Arr, Arr]:
@@ -141,6 +142,17 @@ class Edges:
             return np.concatenate(parts, axis=1) if parts else np.empty((rows, 0))
 
         return cut(self.segments, 5), cut(self.arcs, 9)
+
+
+def _extremes(lo: Arr, hi: Arr, owner: Arr, low: Arr, high: Arr) -> None:
+    """lo[k] = min(lo[k], low[i]) and hi[k] = max(hi[k], high[i]) over the i with owner[i] = k
+    (owners sorted): one reduction per run of equal owners (``np.minimum.at`` without its cost)."""
+    if not owner.size:
+        return
+    starts = np.flatnonzero(np.diff(owner, prepend=-1.0))
+    own = owner[starts].astype(np.intp)
+    lo[own] = np.minimum(lo[own], np.minimum.reduceat(low, starts))
+    hi[own] = np.maximum(hi[own], np.maximum.reduceat(high, starts))
 
 
 def _owners(n: int, keep: NDArray[np.bool_]) -> Arr:
@@ -308,14 +320,14 @@ def maximum(edges: Edges, shape: tuple[int, int], image: NDArray[np.intp], slot:
     buf = np.empty((0, w), dtype=np.float32)
     for o0, o1, rows, acc in _sub_batches(edges, shape, antialias, slot=slot, clamp=False):
         n = o1 - o0
-        region, line = np.divmod(rows, h)  # rows are ordered by slot, then region and line
-        region %= n
-        region += o0
-        target = image[region] * h + line
+        # rows are ordered by slot, then region and line: row (j·n + k)·h + i of the sub-batch goes
+        # to row image[o0 + k]·h + i of the output (a table over one slot's rows: no division)
+        table = (image[o0:o1, None] * h + np.arange(h)).ravel()
         bounds = np.searchsorted(rows, np.arange(int(slot[o0:o1].max()) + 2) * (n * h))
         for j in range(bounds.size - 1):  # over the slots, not the samples: each image once per slot
             part = slice(bounds[j], bounds[j + 1])
-            t = target[part]
+            t = rows[part] - j * n * h
+            np.take(table, t, out=t)
             if buf.shape[0] < t.size:
                 buf = np.empty((t.size, w), dtype=np.float32)
             vals = buf[: t.size]
@@ -337,6 +349,9 @@ def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: i
     may leave values of about −1e-16) or 0/1."""
     h, w = shape
     step = max(align, BATCH_CELLS // (h * (w + 2)) // align * align)
+    if edges.n > step:  # as many sub-batches, of (nearly) equal sizes
+        size = -(-edges.n // -(-edges.n // step))
+        step = -(-size // align) * align
     pieces = _coverage if antialias else _centres
     for o0 in range(0, edges.n, step):
         o1 = min(edges.n, o0 + step)
@@ -364,10 +379,10 @@ def _sub_batches(edges: Edges, shape: tuple[int, int], antialias: bool, align: i
 
 
 def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
-              ) -> tuple[list[NDArray[np.intp]], list[NDArray[np.intp]], Arr, int]:
-    """Every piece's row (over the sub-batch) and column, the weights for exact pixel areas, and
-    the row stride: piece i of n adds its area (weight i) to its cell and cover − area (weight
-    i + n) to the next one.
+              ) -> tuple[Lines, list[NDArray[np.intp]], Arr, int]:
+    """Every piece's row (over the sub-batch; as the row pieces' rows and each piece's row piece)
+    and column, the weights for exact pixel areas, and the row stride: piece i of n adds its area
+    (weight i) to its cell and cover − area (weight i + n) to the next one.
 
     A piece's area is −∫(x_right − x)dy and its cover −∫dy (negated, so that regions of positive
     orientation come out positive); for arcs ∫ x dy is the chord's trapezoid plus the elliptic
@@ -406,7 +421,7 @@ def _coverage(seg: Arr, arcs: dict[str, Arr], h: int, w: int
     area[kc:] = np.where(xbar <= 0, arc_cover,
                          arc_cover * (col[kc:] + 1 - xbar) + arcs["half_det"][r] * (dt - _sin(dt)))
     cover -= area
-    return [line[src].astype(np.intp)], [col.astype(np.intp)], weight, w + 2
+    return [(line.astype(np.intp), src)], [col.astype(np.intp)], weight, w + 2
 
 
 def _row_pieces(seg: Arr, arcs: dict[str, Arr], h: int
@@ -450,11 +465,12 @@ def _row_pieces(seg: Arr, arcs: dict[str, Arr], h: int
     return line, xlo, xhi, dy, k, r, lo_end, hi_end
 
 
-def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weight: Arr,
-              n_rows: int, stride: int, width: int) -> tuple[NDArray[np.intp], Arr]:
+def _row_sums(lines: Lines, cols: list[NDArray[np.intp]], weight: Arr, n_rows: int, stride: int, width: int
+              ) -> tuple[NDArray[np.intp], Arr]:
     """Cumulative sums along x of the weights added at (line, col), for the rows that have any;
     the pieces' (line, col) come in parts, in order (with n pieces and 2n weights, weight n + i goes
-    to the cell after piece i's). Only the first ``width`` columns are summed.
+    to the cell after piece i's). A part's lines are given as (line, src): piece i's is
+    line[src[i]] (src None: line[i]). Only the first ``width`` columns are summed.
 
     Only rows that some piece crosses can be non-zero, so the buffer holds just those (about a
     third of a scene's rows). It is returned as (stride, rows). For narrow images it is laid out
@@ -465,7 +481,7 @@ def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weigh
     result is the same to the bit.
     """
     active = np.zeros(n_rows, dtype=bool)
-    for line in lines:
+    for line, _ in lines:
         active[line] = True
     rows = np.flatnonzero(active)
     m = rows.size
@@ -473,13 +489,16 @@ def _row_sums(lines: list[NDArray[np.intp]], cols: list[NDArray[np.intp]], weigh
     place[rows] = np.arange(m)
     wide = stride > COLUMN_MAJOR_UP_TO  # wide rows: NumPy's row-wise sum is fine, and the later
     # transposed scatter into the images would cost more than it saves
-    n = sum(line.size for line in lines)
+    n = sum(col.size for col in cols)
     index = np.empty(weight.size, dtype=np.intp)  # the buffer cell of every deposit
     k = 0
-    for line, col in zip(lines, cols, strict=True):
-        part = index[k: k + line.size]
-        k += line.size
-        np.take(place, line, out=part)
+    for (line, src), col in zip(lines, cols, strict=True):
+        part = index[k: k + col.size]
+        k += col.size
+        if src is None:
+            np.take(place, line, out=part)
+        else:
+            np.take(place[line], src, out=part)
         if wide:
             part *= stride
             part += col
@@ -682,7 +701,7 @@ def _sin(x: Arr) -> Arr:
 
 
 def _centres(seg: Arr, arcs: dict[str, Arr], h: int, w: int
-             ) -> tuple[list[NDArray[np.intp]], list[NDArray[np.intp]], Arr, int]:
+             ) -> tuple[Lines, list[NDArray[np.intp]], Arr, int]:
     """Like :func:`_coverage` for 0/1 images: each crossing of a row of pixel centres steps the
     winding number by ±1 at the first centre to its right."""
     o, x0, y0, x1, y1 = seg
@@ -707,4 +726,4 @@ def _centres(seg: Arr, arcs: dict[str, Arr], h: int, w: int
         cols.append(np.clip(np.ceil(x_at(row + 0.5, src) - 0.5), 0, w).astype(np.intp))
         lines.append((own[src] * h + row).astype(np.intp))
         steps.append(sign[src])
-    return lines, cols, np.concatenate(steps), w + 1
+    return [(line, None) for line in lines], cols, np.concatenate(steps), w + 1
