@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import h5py
+import numpy as np
+from scipy import stats
 
 
 def dataset_bytes(path) -> dict:
@@ -42,3 +44,15 @@ def stored_arrays(path) -> dict:
     meta.pop("created")
     found["@deepbench"] = json.dumps(meta, sort_keys=True)
     return found
+
+
+def poisson_chi2_pvalue(draws: np.ndarray, mean: float, tail: float = 1e-5, bins: int = 60) -> float:
+    """p-value of a χ² test of integer ``draws`` against scipy's exact Poisson(``mean``) pmf
+    (bins between the ``tail`` quantiles, merged into expected counts > 5)."""
+    lo, hi = stats.poisson.ppf([tail, 1 - tail], mean)
+    edges = np.unique(np.r_[-0.5, np.linspace(lo, hi, bins).round() + 0.5, np.inf])
+    observed = np.histogram(draws, edges)[0]
+    expected = np.diff(np.r_[0.0, stats.poisson.cdf(edges[1:-1], mean), 1.0]) * draws.size
+    keep = expected > 5
+    chi2 = ((observed[keep] - expected[keep]) ** 2 / expected[keep]).sum()
+    return float(stats.chi2.sf(chi2, keep.sum() - 1))

@@ -6,22 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
+from tests_support import poisson_chi2_pvalue
 
 from deepbench.core import poisson
 from deepbench.core.noise import Poisson, PoissonGaussian
 from deepbench.core.poisson import Tables, normal, shot_noise
 from deepbench.core.seeding import stage_rng
-
-
-def _chi2_pvalue(draws: np.ndarray, mean: float) -> float:
-    """χ² of the counts against scipy's exact Poisson probabilities (bins of expected >= 5)."""
-    lo, hi = stats.poisson.ppf([1e-5, 1 - 1e-5], mean)
-    edges = np.unique(np.r_[-0.5, np.linspace(lo, hi, 60).round() + 0.5, np.inf])
-    observed = np.histogram(draws, edges)[0]
-    expected = np.diff(np.r_[0.0, stats.poisson.cdf(edges[1:-1], mean), 1.0]) * draws.size
-    keep = expected > 5
-    chi2 = ((observed[keep] - expected[keep]) ** 2 / expected[keep]).sum()
-    return stats.chi2.sf(chi2, keep.sum() - 1)
 
 
 def _draw_table(mean: float, n: int, rng: np.random.Generator, budget: int = 1 << 20
@@ -34,7 +24,7 @@ def _draw_table(mean: float, n: int, rng: np.random.Generator, budget: int = 1 <
 @pytest.mark.parametrize("mean", [0.02, 0.7, 6.5, 180.0, 400.0, 2.0e4, 3.0e5])
 def test_floor_table_passes_chi2_against_exact_poisson(mean):
     draws = shot_noise(np.full((4, 25_000), mean), 1.0, stage_rng(5, 0, "obs_noise")).ravel()
-    assert _chi2_pvalue(draws, mean) > 1e-3
+    assert poisson_chi2_pvalue(draws, mean) > 1e-3
     assert draws.mean() == pytest.approx(mean, abs=5 * np.sqrt(mean / draws.size))
 
 
@@ -42,7 +32,7 @@ def test_floor_table_passes_chi2_against_exact_poisson(mean):
 def test_few_or_many_guide_cells_give_the_same_law(budget):
     """With 16 cells almost every draw walks the CDF; with 2^20 almost none does."""
     draws = _draw_table(180.0, 100_000, np.random.default_rng(4), budget)
-    assert _chi2_pvalue(draws, 180.0) > 1e-3
+    assert poisson_chi2_pvalue(draws, 180.0) > 1e-3
 
 
 def test_draws_outside_a_narrow_table_are_inverted_exactly(monkeypatch):
@@ -51,7 +41,7 @@ def test_draws_outside_a_narrow_table_are_inverted_exactly(monkeypatch):
     draws = shot_noise(np.repeat([[150.0], [3.0]], 40_000, axis=1), 1.0,
                        np.random.default_rng(1))
     assert np.mean(np.abs(draws[0] - 150) > 0.5 * np.sqrt(150) + 1) > 0.4
-    assert _chi2_pvalue(draws[0], 150.0) > 1e-3 and _chi2_pvalue(draws[1], 3.0) > 1e-3
+    assert poisson_chi2_pvalue(draws[0], 150.0) > 1e-3 and poisson_chi2_pvalue(draws[1], 3.0) > 1e-3
 
 
 def test_zero_and_negative_means_give_zero_counts():
@@ -80,7 +70,7 @@ def test_each_pixel_of_an_image_with_sources_follows_its_own_poisson_law():
                 assert not draws.any()
                 continue
             assert abs(draws.mean() - mean) < 5 * np.sqrt(mean / draws.size)
-            assert _chi2_pvalue(draws, mean) > 1e-4
+            assert poisson_chi2_pvalue(draws, mean) > 1e-4
             assert abs(draws.var() / mean - 1) < 0.15
         assert floor in (100.0, 200.0)
 
@@ -93,7 +83,7 @@ def test_faint_pixels_are_independent_poisson_variables():
     counts = shot_noise(lam, 1.0, np.random.default_rng(12)).astype(np.int64)
     assert not counts[:, 0].any()
     for j, mean in ((1, 0.4), (2, 0.3)):
-        assert _chi2_pvalue(counts[:, j], mean) > 1e-3
+        assert poisson_chi2_pvalue(counts[:, j], mean) > 1e-3
     table = np.zeros((3, 3))
     np.add.at(table, (np.minimum(counts[:, 1], 2), np.minimum(counts[:, 2], 2)), 1)
     assert stats.chi2_contingency(table).pvalue > 1e-3
@@ -110,7 +100,7 @@ def test_the_faint_process_alone_gives_poisson_counts_per_pixel():
         assert p0 == pytest.approx(np.exp(-s[j]), abs=5 * np.sqrt(np.exp(-s[j]) / 20_000))
         assert counts[:, j].mean() == pytest.approx(s[j], abs=5 * np.sqrt(s[j] / 20_000))
     total = counts.sum(axis=1)
-    assert _chi2_pvalue(total, s.sum()) > 1e-3
+    assert poisson_chi2_pvalue(total, s.sum()) > 1e-3
 
 
 def test_flat_background_variance_over_mean_is_one_over_the_gain():
@@ -199,7 +189,7 @@ def test_floors_beyond_the_table_budget_are_drawn_per_pixel(monkeypatch):
     lam = np.repeat(floors, 20_000).reshape(4, 20_000)
     counts = shot_noise(lam, 1.0, np.random.default_rng(17))
     for row, mean in zip(counts, floors, strict=True):
-        assert _chi2_pvalue(row, mean) > 1e-3
+        assert poisson_chi2_pvalue(row, mean) > 1e-3
 
 
 def test_read_noise_needs_its_generator():
